@@ -1,0 +1,216 @@
+"""Catalog representations: brief nested objects for parents, natural keys for references."""
+
+from django.db.models import Q
+from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
+
+from catalog.models import Dataset, Field, SourceSystem
+from catalog.refs import RefError, parse_dataset_ref
+from core.api.serializers import ValidatedModelSerializer
+from core.permissions import user_can
+
+
+class BriefSystemSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="sourcesystem-detail", lookup_field="key")
+
+    class Meta:
+        model = SourceSystem
+        fields = ["id", "url", "key", "name", "kind"]
+
+
+class BriefDatasetSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="dataset-detail")
+    system = BriefSystemSerializer(read_only=True)
+    ref = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Dataset
+        fields = ["id", "url", "ref", "name", "kind", "system"]
+
+
+class SourceSystemSerializer(ValidatedModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="sourcesystem-detail", lookup_field="key")
+    dataset_count = serializers.IntegerField(read_only=True, required=False)
+
+    class Meta:
+        model = SourceSystem
+        fields = [
+            "id",
+            "url",
+            "key",
+            "name",
+            "kind",
+            "description",
+            "environment",
+            "lifecycle",
+            "owning_team",
+            "technical_contact",
+            "dataset_count",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+        # Uniqueness is the model's (case-insensitive) constraint, checked by full_clean().
+        validators: list = []
+
+
+class VisibleSystemField(serializers.SlugRelatedField):
+    """A system named by key; a system the caller cannot see is reported as unknown."""
+
+    def get_queryset(self):
+        request = self.context["request"]
+        return SourceSystem.objects.all() if request is None else _visible_systems(request.user)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = data.strip().lower()
+        try:
+            return self.get_queryset().get(key=data)
+        except SourceSystem.DoesNotExist:
+            raise serializers.ValidationError(f"No system with key {data!r}.") from None
+        except (TypeError, ValueError):
+            raise serializers.ValidationError("Expected a system key.") from None
+
+
+def _visible_systems(user):
+    from core.permissions import visible
+
+    return visible(user, SourceSystem.objects.all())
+
+
+class DatasetSerializer(ValidatedModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="dataset-detail")
+    ref = serializers.CharField(read_only=True)
+    system = VisibleSystemField(slug_field="key")
+    field_count = serializers.IntegerField(read_only=True, required=False)
+
+    class Meta:
+        model = Dataset
+        fields = [
+            "id",
+            "url",
+            "ref",
+            "system",
+            "name",
+            "kind",
+            "description",
+            "status",
+            "discovered",
+            "field_count",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["discovered", "created_at", "updated_at"]
+        validators: list = []
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["system"] = BriefSystemSerializer(instance.system, context=self.context).data
+        return data
+
+    def validate_system(self, system):
+        if self.instance is not None and system.pk != self.instance.system_id:
+            raise serializers.ValidationError("A dataset cannot move to another system.")
+        request = self.context.get("request")
+        if request is not None and not user_can(request.user, "change", system):
+            raise PermissionDenied(f"You may not add datasets to system {system.key!r}.")
+        return system
+
+
+class DatasetRefField(serializers.Field):
+    """A dataset given by id or by `system:dataset`; one the caller cannot see is unknown."""
+
+    def to_internal_value(self, data):
+        from core.permissions import visible
+
+        queryset = visible(
+            self.context["request"].user, Dataset.objects.select_related("system"), ("system",)
+        )
+        if isinstance(data, int) and not isinstance(data, bool):
+            found = queryset.filter(pk=data).first()
+        elif isinstance(data, str):
+            try:
+                ref = parse_dataset_ref(data)
+            except RefError as exc:
+                raise serializers.ValidationError(str(exc)) from None
+            found = queryset.filter(Q(system__key=ref.system) & Q(name=ref.dataset)).first()
+        else:
+            raise serializers.ValidationError("Expected a dataset id or 'system:dataset'.")
+        if found is None:
+            raise serializers.ValidationError(f"No dataset {data!r}.")
+        return found
+
+    def to_representation(self, value):
+        return BriefDatasetSerializer(value, context=self.context).data
+
+
+class FieldSerializer(ValidatedModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="field-detail")
+    ref = serializers.CharField(read_only=True)
+    dataset = DatasetRefField()
+
+    class Meta:
+        model = Field
+        fields = [
+            "id",
+            "url",
+            "ref",
+            "dataset",
+            "name",
+            "ordinal",
+            "data_type",
+            "nullable",
+            "description",
+            "status",
+            "discovered",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["discovered", "created_at", "updated_at"]
+        validators: list = []
+
+    def validate_dataset(self, dataset):
+        if self.instance is not None and dataset.pk != self.instance.dataset_id:
+            raise serializers.ValidationError("A field cannot move to another dataset.")
+        request = self.context.get("request")
+        if request is not None and not user_can(request.user, "change", dataset):
+            raise PermissionDenied(f"You may not add fields to {dataset.ref}.")
+        return dataset
+
+
+class BulkFieldSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    ordinal = serializers.IntegerField(required=False)
+    data_type = serializers.CharField(required=False)
+    nullable = serializers.BooleanField(required=False)
+    description = serializers.CharField(required=False)
+    status = serializers.CharField(required=False)
+
+
+class BulkDatasetSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    kind = serializers.CharField(required=False)
+    description = serializers.CharField(required=False)
+    status = serializers.CharField(required=False)
+    fields = BulkFieldSerializer(many=True, required=False)
+
+
+class BulkUpsertSerializer(serializers.Serializer):
+    """Documentation of the bulk payload. Rows are checked by catalog.services.validate_bulk,
+    which reports every bad row at once."""
+
+    datasets = BulkDatasetSerializer(many=True)
+    remove_missing = serializers.BooleanField(required=False, default=False)
+
+
+class CountsSerializer(serializers.Serializer):
+    datasets = serializers.IntegerField()
+    fields = serializers.IntegerField()
+
+
+class BulkResultSerializer(serializers.Serializer):
+    system = serializers.CharField()
+    created = CountsSerializer()
+    updated = CountsSerializer()
+    unchanged = CountsSerializer()
+    removed = CountsSerializer()

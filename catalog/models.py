@@ -1,0 +1,129 @@
+"""What exists: source systems, their datasets and the datasets' fields."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+
+from catalog.choices import DatasetKind, Environment, Lifecycle, Status, SystemKind
+from catalog.refs import format_field_ref
+from core.models import TimeStampedModel
+
+system_key_validator = RegexValidator(
+    r"^[a-z0-9][a-z0-9_-]*\Z",
+    "A system key is a slug: lower-case letters, digits, '-' and '_', "
+    "starting with a letter or digit.",
+)
+
+
+def _check_name(value: str, what: str) -> None:
+    if value != value.strip():
+        raise ValidationError(f"A {what} name must not start or end with spaces.")
+    if any(ch in value for ch in "\n\r\t\x00"):
+        raise ValidationError(f"A {what} name must not contain control characters.")
+
+
+class SourceSystem(TimeStampedModel):
+    key = models.CharField(max_length=50, validators=[system_key_validator])
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=SystemKind.choices, default=SystemKind.OTHER)
+    description = models.TextField(blank=True)
+    environment = models.CharField(
+        max_length=20, choices=Environment.choices, default=Environment.PRODUCTION
+    )
+    lifecycle = models.CharField(max_length=20, choices=Lifecycle.choices, default=Lifecycle.ACTIVE)
+    owning_team = models.CharField(max_length=200, blank=True)
+    technical_contact = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [
+            models.UniqueConstraint(Lower("key"), name="sourcesystem_key_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+    def clean(self) -> None:
+        if self.key:
+            self.key = self.key.strip().lower()
+
+
+class Dataset(TimeStampedModel):
+    system = models.ForeignKey(SourceSystem, on_delete=models.PROTECT, related_name="datasets")
+    name = models.CharField(max_length=255, help_text="As it appears in SQL, lower-cased")
+    kind = models.CharField(max_length=20, choices=DatasetKind.choices, default=DatasetKind.TABLE)
+    description = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    discovered = models.BooleanField(
+        default=False, help_text="First seen in lineage rather than registered"
+    )
+
+    class Meta:
+        ordering = ["system__key", "name"]
+        constraints = [
+            models.UniqueConstraint("system", Lower("name"), name="dataset_name_ci_unique"),
+        ]
+        indexes = [
+            # resolving table names from parsed SQL: (system, name)
+            models.Index(fields=["system", "name"], name="dataset_system_name_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system.key}:{self.name}" if self.system_id else self.name
+
+    @property
+    def ref(self) -> str:
+        return f"{self.system.key}:{self.name}"
+
+    def clean(self) -> None:
+        if self.name:
+            _check_name(self.name, "dataset")
+            self.name = self.name.lower()
+            if self.name.startswith(".") or self.name.endswith(".") or ".." in self.name:
+                raise ValidationError(
+                    {"name": "A dataset name cannot start or end with a dot or hold '..'."}
+                )
+
+    def permission_parents(self):
+        return [self.system]
+
+
+class Field(TimeStampedModel):
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="fields")
+    name = models.CharField(max_length=255)
+    ordinal = models.PositiveIntegerField(default=0, help_text="Position in the dataset, from 1")
+    data_type = models.CharField(max_length=100, blank=True)
+    nullable = models.BooleanField(default=True)
+    description = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    discovered = models.BooleanField(
+        default=False, help_text="First seen in lineage rather than registered"
+    )
+
+    class Meta:
+        ordering = ["dataset_id", "ordinal", "name"]
+        constraints = [
+            models.UniqueConstraint("dataset", Lower("name"), name="field_name_ci_unique"),
+        ]
+        indexes = [
+            # the catalog's schema for the parser: a dataset's columns in order
+            models.Index(fields=["dataset", "ordinal"], name="field_dataset_ordinal_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.ref
+
+    @property
+    def ref(self) -> str:
+        return format_field_ref(self.dataset.system.key, self.dataset.name, self.name)
+
+    def clean(self) -> None:
+        if self.name:
+            _check_name(self.name, "field")
+            self.name = self.name.lower()
+
+    def permission_parents(self):
+        return [self.dataset, self.dataset.system]

@@ -1,0 +1,381 @@
+"""Operations that change the catalog. Each is one transaction and leaves audit records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from guardian.shortcuts import assign_perm
+
+from catalog.choices import DatasetKind, Status
+from catalog.models import Dataset, Field, SourceSystem
+from core.audit import Actor, record_changes, snapshot
+from core.choices import ChangeAction
+from core.services import create_object, delete_object, update_object
+
+SYSTEM_OWNER_PERMS = ("view_sourcesystem", "change_sourcesystem", "delete_sourcesystem")
+
+
+# Systems, datasets, fields one at a time -------------------------------------------------------
+
+
+@transaction.atomic
+def create_system(actor: Actor, data: dict) -> SourceSystem:
+    system = create_object(actor, SourceSystem, data)
+    # Whoever registers a system may maintain it (and its datasets and fields).
+    if actor.user_or_none is not None:
+        for perm in SYSTEM_OWNER_PERMS:
+            assign_perm(f"catalog.{perm}", actor.user_or_none, system)
+    return system
+
+
+def update_system(actor: Actor, system: SourceSystem, data: dict) -> SourceSystem:
+    return update_object(actor, system, data)
+
+
+def delete_system(actor: Actor, system: SourceSystem) -> None:
+    delete_object(actor, system)
+
+
+def create_dataset(actor: Actor, data: dict) -> Dataset:
+    return create_object(actor, Dataset, data)
+
+
+def update_dataset(actor: Actor, dataset: Dataset, data: dict) -> Dataset:
+    return update_object(actor, dataset, data)
+
+
+def delete_dataset(actor: Actor, dataset: Dataset) -> None:
+    delete_object(actor, dataset)
+
+
+def create_field(actor: Actor, data: dict) -> Field:
+    return create_object(actor, Field, data)
+
+
+def update_field(actor: Actor, field_obj: Field, data: dict) -> Field:
+    return update_object(actor, field_obj, data)
+
+
+def delete_field(actor: Actor, field_obj: Field) -> None:
+    delete_object(actor, field_obj)
+
+
+class SystemService:
+    create = staticmethod(create_system)
+    update = staticmethod(update_system)
+    delete = staticmethod(delete_system)
+
+
+class DatasetService:
+    create = staticmethod(create_dataset)
+    update = staticmethod(update_dataset)
+    delete = staticmethod(delete_dataset)
+
+
+class FieldService:
+    create = staticmethod(create_field)
+    update = staticmethod(update_field)
+    delete = staticmethod(delete_field)
+
+
+# Bulk upsert ----------------------------------------------------------------------------------
+
+DATASET_KEYS = {"name", "kind", "description", "status", "fields"}
+FIELD_KEYS = {"name", "ordinal", "data_type", "nullable", "description", "status"}
+DATASET_ATTRS = ("kind", "description", "status")
+FIELD_ATTRS = ("ordinal", "data_type", "nullable", "description", "status")
+
+
+class BulkValidationError(Exception):
+    """Every bad row of a bulk payload, each as {"path", "message", "position"}."""
+
+    def __init__(self, errors: list[dict]):
+        super().__init__(f"{len(errors)} invalid row(s)")
+        self.errors = errors
+
+
+@dataclass
+class Counts:
+    datasets: int = 0
+    fields: int = 0
+
+    def as_dict(self) -> dict:
+        return {"datasets": self.datasets, "fields": self.fields}
+
+
+@dataclass
+class BulkResult:
+    system: str
+    created: Counts = field(default_factory=Counts)
+    updated: Counts = field(default_factory=Counts)
+    unchanged: Counts = field(default_factory=Counts)
+    removed: Counts = field(default_factory=Counts)
+
+    def as_dict(self) -> dict:
+        return {
+            "system": self.system,
+            "created": self.created.as_dict(),
+            "updated": self.updated.as_dict(),
+            "unchanged": self.unchanged.as_dict(),
+            "removed": self.removed.as_dict(),
+        }
+
+
+def _messages(exc: ValidationError) -> dict[str, list[str]]:
+    if hasattr(exc, "error_dict"):
+        return exc.message_dict
+    return {"": exc.messages}
+
+
+def _err(errors: list[dict], path: str, message: str, **position) -> None:
+    errors.append({"path": path, "message": message, "position": position})
+
+
+def validate_bulk(
+    system: SourceSystem, datasets
+) -> tuple[list[tuple[Dataset, list[Field]]], list[dict]]:
+    """Check every row with the models' own rules; return unsaved instances and all errors."""
+    errors: list[dict] = []
+    rows: list[tuple[Dataset, list[Field]]] = []
+    if not isinstance(datasets, list):
+        _err(errors, "datasets", "Expected a list of datasets.")
+        return rows, errors
+    seen_datasets: dict[str, int] = {}
+    for d_index, raw in enumerate(datasets):
+        d_path = f"datasets[{d_index}]"
+        if not isinstance(raw, dict):
+            _err(errors, d_path, "Expected an object.", dataset=d_index)
+            continue
+        unknown = sorted(set(raw) - DATASET_KEYS)
+        if unknown:
+            _err(errors, d_path, f"Unknown key(s): {', '.join(unknown)}.", dataset=d_index)
+        dataset = Dataset(
+            system=system,
+            name=raw.get("name") if isinstance(raw.get("name"), str) else "",
+            kind=raw.get("kind", DatasetKind.TABLE),
+            description=raw.get("description") or "",
+            status=raw.get("status", Status.ACTIVE),
+        )
+        dataset._given = set(raw)
+        if "name" in raw and not isinstance(raw["name"], str):
+            _err(errors, f"{d_path}.name", "Must be a string.", dataset=d_index)
+        try:
+            dataset.full_clean(
+                exclude=["system"], validate_unique=False, validate_constraints=False
+            )
+        except ValidationError as exc:
+            for key, messages in _messages(exc).items():
+                for message in messages:
+                    _err(
+                        errors,
+                        f"{d_path}.{key}" if key and key != "__all__" else d_path,
+                        message,
+                        dataset=d_index,
+                    )
+        if dataset.name:
+            if dataset.name in seen_datasets:
+                _err(
+                    errors,
+                    f"{d_path}.name",
+                    f"Dataset {dataset.name!r} appears twice "
+                    f"(also at datasets[{seen_datasets[dataset.name]}]).",
+                    dataset=d_index,
+                )
+            else:
+                seen_datasets[dataset.name] = d_index
+        fields: list[Field] = []
+        raw_fields = raw.get("fields", [])
+        if not isinstance(raw_fields, list):
+            _err(errors, f"{d_path}.fields", "Expected a list of fields.", dataset=d_index)
+            raw_fields = []
+        seen_fields: dict[str, int] = {}
+        for f_index, raw_field in enumerate(raw_fields):
+            f_path = f"{d_path}.fields[{f_index}]"
+            pos = {"dataset": d_index, "field": f_index}
+            if not isinstance(raw_field, dict):
+                _err(errors, f_path, "Expected an object.", **pos)
+                continue
+            unknown = sorted(set(raw_field) - FIELD_KEYS)
+            if unknown:
+                _err(errors, f_path, f"Unknown key(s): {', '.join(unknown)}.", **pos)
+            name = raw_field.get("name")
+            if "name" in raw_field and not isinstance(name, str):
+                _err(errors, f"{f_path}.name", "Must be a string.", **pos)
+                name = ""
+            nullable = raw_field.get("nullable", True)
+            if not isinstance(nullable, bool):
+                _err(errors, f"{f_path}.nullable", "Must be true or false.", **pos)
+                nullable = True
+            ordinal = raw_field.get("ordinal", f_index + 1)
+            if isinstance(ordinal, bool) or not isinstance(ordinal, int) or ordinal < 0:
+                _err(errors, f"{f_path}.ordinal", "Must be a whole number, 0 or more.", **pos)
+                ordinal = f_index + 1
+            field_obj = Field(
+                name=name or "",
+                ordinal=ordinal,
+                data_type=raw_field.get("data_type") or "",
+                nullable=nullable,
+                description=raw_field.get("description") or "",
+                status=raw_field.get("status", Status.ACTIVE),
+            )
+            field_obj._given = set(raw_field) | {"ordinal"}
+            try:
+                field_obj.full_clean(
+                    exclude=["dataset"], validate_unique=False, validate_constraints=False
+                )
+            except ValidationError as exc:
+                for key, messages in _messages(exc).items():
+                    for message in messages:
+                        _err(
+                            errors,
+                            f"{f_path}.{key}" if key and key != "__all__" else f_path,
+                            message,
+                            **pos,
+                        )
+            if field_obj.name:
+                if field_obj.name in seen_fields:
+                    _err(
+                        errors,
+                        f"{f_path}.name",
+                        f"Field {field_obj.name!r} appears twice in this dataset "
+                        f"(also at fields[{seen_fields[field_obj.name]}]).",
+                        **pos,
+                    )
+                else:
+                    seen_fields[field_obj.name] = f_index
+            fields.append(field_obj)
+        rows.append((dataset, fields))
+    return rows, errors
+
+
+@transaction.atomic
+def bulk_upsert(
+    actor: Actor, system: SourceSystem, datasets, remove_missing: bool = False
+) -> BulkResult:
+    """Create or update one system's datasets and fields in one go. All or nothing: any bad row
+    raises BulkValidationError listing every bad row, and nothing is written. Running it twice
+    with the same payload changes nothing the second time. With `remove_missing`, registered
+    (not discovered) datasets and fields absent from the payload are marked `removed`."""
+    rows, errors = validate_bulk(system, datasets)
+    if errors:
+        raise BulkValidationError(errors)
+    result = BulkResult(system=system.key)
+    audit: list[tuple[str, object, dict | None, dict | None]] = []
+
+    existing = {d.name: d for d in Dataset.objects.filter(system=system)}
+    new_datasets, changed_datasets = [], []
+    for dataset, _ in rows:
+        current = existing.get(dataset.name)
+        if current is None:
+            new_datasets.append(dataset)
+            continue
+        before = snapshot(current)
+        if _apply(current, dataset, DATASET_ATTRS, clear_discovered=True):
+            changed_datasets.append((current, before))
+        else:
+            result.unchanged.datasets += 1
+    Dataset.objects.bulk_create(new_datasets, batch_size=1000)
+    if changed_datasets:
+        Dataset.objects.bulk_update(
+            [d for d, _ in changed_datasets],
+            [*DATASET_ATTRS, "discovered", "updated_at"],
+            batch_size=1000,
+        )
+    result.created.datasets = len(new_datasets)
+    result.updated.datasets = len(changed_datasets)
+    audit.extend((ChangeAction.CREATE, d, None, snapshot(d)) for d in new_datasets)
+    audit.extend((ChangeAction.UPDATE, d, b, snapshot(d)) for d, b in changed_datasets)
+
+    by_name = {**existing, **{d.name: d for d in new_datasets}}
+    payload_ids = {by_name[d.name].pk for d, _ in rows}
+    existing_fields: dict[tuple[int, str], Field] = {}
+    if existing:
+        for f in Field.objects.filter(
+            dataset_id__in=[by_name[d.name].pk for d, _ in rows if d.name in existing]
+        ):
+            existing_fields[(f.dataset_id, f.name)] = f
+    new_fields, changed_fields = [], []
+    seen_field_keys = set()
+    for dataset, fields in rows:
+        saved = by_name[dataset.name]
+        for field_obj in fields:
+            key = (saved.pk, field_obj.name)
+            seen_field_keys.add(key)
+            current = existing_fields.get(key)
+            if current is None:
+                field_obj.dataset = saved
+                new_fields.append(field_obj)
+                continue
+            before = snapshot(current)
+            if _apply(current, field_obj, FIELD_ATTRS, clear_discovered=True):
+                changed_fields.append((current, before))
+            else:
+                result.unchanged.fields += 1
+    Field.objects.bulk_create(new_fields, batch_size=2000)
+    result.created.fields = len(new_fields)
+
+    removed_datasets, removed_fields = [], []
+    if remove_missing:
+        for current in existing.values():
+            if (
+                current.pk not in payload_ids
+                and not current.discovered
+                and current.status != Status.REMOVED
+            ):
+                before = snapshot(current)
+                current.status = Status.REMOVED
+                removed_datasets.append((current, before))
+        for key, current in existing_fields.items():
+            if (
+                key not in seen_field_keys
+                and not current.discovered
+                and current.status != Status.REMOVED
+            ):
+                before = snapshot(current)
+                current.status = Status.REMOVED
+                removed_fields.append((current, before))
+        if removed_datasets:
+            Dataset.objects.bulk_update([d for d, _ in removed_datasets], ["status", "updated_at"])
+    all_changed_fields = changed_fields + removed_fields
+    if all_changed_fields:
+        Field.objects.bulk_update(
+            [f for f, _ in all_changed_fields],
+            [*FIELD_ATTRS, "discovered", "updated_at"],
+            batch_size=2000,
+        )
+    result.updated.fields = len(changed_fields)
+    result.removed.datasets = len(removed_datasets)
+    result.removed.fields = len(removed_fields)
+    audit.extend((ChangeAction.CREATE, f, None, snapshot(f)) for f in new_fields)
+    audit.extend((ChangeAction.UPDATE, f, b, snapshot(f)) for f, b in all_changed_fields)
+    audit.extend((ChangeAction.UPDATE, d, b, snapshot(d)) for d, b in removed_datasets)
+    record_changes(actor, audit)
+    return result
+
+
+def _apply(current, incoming, attrs, clear_discovered: bool) -> bool:
+    """Copy the attributes the payload gave from incoming to current; True if anything changed.
+    An attribute left out of the payload keeps its value; a removed entry that reappears is
+    active again."""
+    changed = False
+    given = getattr(incoming, "_given", set(attrs))
+    for attr in attrs:
+        if attr not in given:
+            continue
+        value = getattr(incoming, attr)
+        if getattr(current, attr) != value:
+            setattr(current, attr, value)
+            changed = True
+    if "status" not in given and current.status == Status.REMOVED:
+        current.status = Status.ACTIVE
+        changed = True
+    if clear_discovered and current.discovered:
+        # Registered now: it is no longer only known from lineage.
+        current.discovered = False
+        changed = True
+    if changed:
+        current.updated_at = timezone.now()
+    return changed

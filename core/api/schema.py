@@ -1,0 +1,18 @@
+"""OpenAPI generation: every operation documents the shared error shape for its 4xx codes."""
+
+from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
+
+from core.api.serializers import ErrorSerializer
+
+
+class AutoSchema(BaseAutoSchema):
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        codes = ["400", "401", "403", "404"]
+        if self.method in ("PUT", "PATCH", "DELETE"):
+            codes.append("412")
+        if self.method == "DELETE":
+            codes.append("409")
+        for code in codes:
+            responses.setdefault(code, self._get_response_for_code(ErrorSerializer, code))
+        return responses

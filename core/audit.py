@@ -1,0 +1,151 @@
+"""Writing the audit trail. Services call these explicitly, inside their own transaction, so
+every write (API, admin, import, command) leaves a record and a rolled-back write leaves none."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import models, transaction
+from django.db.models import F
+
+from core.choices import ChangeAction
+from core.models import CatalogVersion, ChangeRecord
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change and why: passed to every service that changes governed data."""
+
+    user: AbstractBaseUser | None
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    reason: str = ""
+    name_override: str = ""
+
+    @property
+    def name(self) -> str:
+        if self.name_override:
+            return self.name_override
+        if self.user is None or isinstance(self.user, AnonymousUser):
+            return "system"
+        return self.user.get_username()
+
+    @property
+    def user_or_none(self):
+        if self.user is None or isinstance(self.user, AnonymousUser):
+            return None
+        return self.user
+
+    def with_reason(self, reason: str) -> Actor:
+        return Actor(self.user, self.request_id, reason or self.reason, self.name_override)
+
+    @classmethod
+    def system(cls, name: str = "system", reason: str = "") -> Actor:
+        return cls(None, reason=reason, name_override=name)
+
+    @classmethod
+    def from_request(cls, request, reason: str = "") -> Actor:
+        return cls(
+            user=request.user if request.user.is_authenticated else None,
+            request_id=getattr(request, "request_id", "") or uuid.uuid4().hex,
+            reason=reason,
+        )
+
+
+def _jsonable(value):
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def snapshot(obj: models.Model) -> dict:
+    """A JSON-safe copy of a row's concrete fields (foreign keys as ids)."""
+    data = {}
+    for f in obj._meta.concrete_fields:
+        data[f.attname] = _jsonable(getattr(obj, f.attname))
+    return data
+
+
+def bump_catalog_version() -> int:
+    """Increment and return the catalog version. Must run inside the change's transaction."""
+    updated = CatalogVersion.objects.filter(id=1).update(value=F("value") + 1)
+    if not updated:
+        CatalogVersion.objects.get_or_create(id=1)
+        CatalogVersion.objects.filter(id=1).update(value=F("value") + 1)
+    return CatalogVersion.objects.values_list("value", flat=True).get(id=1)
+
+
+def current_catalog_version() -> int:
+    value = CatalogVersion.objects.filter(id=1).values_list("value", flat=True).first()
+    return value or 0
+
+
+def object_type(obj_or_model) -> str:
+    meta = obj_or_model._meta
+    return f"{meta.app_label}.{meta.model_name}"
+
+
+def _record(
+    actor: Actor,
+    action: str,
+    obj: models.Model,
+    before: dict | None,
+    after: dict | None,
+    version: int,
+) -> ChangeRecord:
+    return ChangeRecord(
+        actor=actor.user_or_none,
+        actor_name=actor.name,
+        request_id=actor.request_id,
+        action=action,
+        object_type=object_type(obj),
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:500],
+        before=before,
+        after=after,
+        reason=actor.reason,
+        catalog_version=version,
+    )
+
+
+def record_change(
+    actor: Actor,
+    action: ChangeAction | str,
+    obj: models.Model,
+    before: dict | None = None,
+    after: dict | None = None,
+) -> ChangeRecord:
+    """Write one audit record and bump the catalog version, in the caller's transaction."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("record_change must be called inside the change's transaction")
+    version = bump_catalog_version()
+    if after is None and action != ChangeAction.DELETE:
+        after = snapshot(obj)
+    record = _record(actor, str(action), obj, before, after, version)
+    record.save()
+    return record
+
+
+def record_changes(
+    actor: Actor, changes: Iterable[tuple[str, models.Model, dict | None, dict | None]]
+) -> int:
+    """Write many audit records at once (bulk operations); one catalog version bump."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("record_changes must be called inside the change's transaction")
+    changes = list(changes)
+    if not changes:
+        return 0
+    version = bump_catalog_version()
+    rows = [_record(actor, str(a), obj, b, af, version) for a, obj, b, af in changes]
+    ChangeRecord.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)

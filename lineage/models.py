@@ -1,0 +1,1 @@
+"""Lineage models: ETL jobs, their SQL versions and the stored column-level graph."""
