@@ -19,10 +19,11 @@ system_key_validator = RegexValidator(
 
 
 def _check_name(value: str, what: str) -> None:
+    # Keyed by field so the API reports the error at `name`, not at the whole object.
     if value != value.strip():
-        raise ValidationError(f"A {what} name must not start or end with spaces.")
+        raise ValidationError({"name": f"A {what} name must not start or end with spaces."})
     if any(ch in value for ch in "\n\r\t\x00"):
-        raise ValidationError(f"A {what} name must not contain control characters.")
+        raise ValidationError({"name": f"A {what} name must not contain control characters."})
 
 
 class SourceSystem(TimeStampedModel):
@@ -40,15 +41,22 @@ class SourceSystem(TimeStampedModel):
     class Meta:
         ordering = ["key"]
         constraints = [
-            models.UniqueConstraint(Lower("key"), name="sourcesystem_key_ci_unique"),
+            models.UniqueConstraint(
+                Lower("key"),
+                name="sourcesystem_key_ci_unique",
+                violation_error_message="A system with this key already exists "
+                "(keys are compared case-insensitively).",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.key
 
-    def clean(self) -> None:
+    def clean_fields(self, exclude=None) -> None:
+        # Normalise before the slug validator runs, so "POS" is read as "pos", not rejected.
         if self.key:
             self.key = self.key.strip().lower()
+        super().clean_fields(exclude)
 
 
 class Dataset(TimeStampedModel):
@@ -64,7 +72,13 @@ class Dataset(TimeStampedModel):
     class Meta:
         ordering = ["system__key", "name"]
         constraints = [
-            models.UniqueConstraint("system", Lower("name"), name="dataset_name_ci_unique"),
+            models.UniqueConstraint(
+                "system",
+                Lower("name"),
+                name="dataset_name_ci_unique",
+                violation_error_message="This system already has a dataset with this name "
+                "(names are compared case-insensitively).",
+            ),
         ]
         indexes = [
             # resolving table names from parsed SQL: (system, name)
@@ -106,7 +120,13 @@ class Field(TimeStampedModel):
     class Meta:
         ordering = ["dataset_id", "ordinal", "name"]
         constraints = [
-            models.UniqueConstraint("dataset", Lower("name"), name="field_name_ci_unique"),
+            models.UniqueConstraint(
+                "dataset",
+                Lower("name"),
+                name="field_name_ci_unique",
+                violation_error_message="This dataset already has a field with this name "
+                "(names are compared case-insensitively).",
+            ),
         ]
         indexes = [
             # the catalog's schema for the parser: a dataset's columns in order

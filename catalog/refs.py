@@ -66,9 +66,14 @@ def _split_system(text: str, what: str) -> tuple[str, str]:
 def parse_dataset_ref(text: str) -> DatasetRef:
     system, rest = _split_system(text, "dataset")
     dataset = rest.strip().lower()
-    if not dataset or dataset.startswith(".") or dataset.endswith("."):
+    if not _valid_dataset(dataset):
         raise RefError(f"{text!r} has no valid dataset name after the system key")
     return DatasetRef(system, dataset)
+
+
+def _valid_dataset(name: str) -> bool:
+    # The same shape Dataset.clean() accepts: no leading or trailing dot, no empty part.
+    return bool(name) and not name.startswith(".") and not name.endswith(".") and ".." not in name
 
 
 def parse_field_ref(text: str) -> FieldRef:
@@ -89,9 +94,12 @@ def parse_field_ref(text: str) -> FieldRef:
             )
         if '"' in column:
             raise RefError(f"{text!r}: a column holding quotes must be quoted whole")
+        if '."' in rest:
+            # `ds."payload.id` : an opening quote whose closing quote is missing.
+            raise RefError(f"{text!r}: unbalanced double quote in the column name")
         column = column.strip().lower()
     dataset = dataset.strip().lower()
-    if not dataset or dataset.startswith(".") or dataset.endswith("."):
+    if not _valid_dataset(dataset):
         raise RefError(f"{text!r} has no valid dataset name")
     if not column:
         raise RefError(f"{text!r} has an empty column name")

@@ -327,6 +327,8 @@ def bulk_upsert(
             ):
                 before = snapshot(current)
                 current.status = Status.REMOVED
+                # bulk_update skips auto_now: set it, so `updated_since` sees the removal.
+                current.updated_at = timezone.now()
                 removed_datasets.append((current, before))
         for key, current in existing_fields.items():
             if (
@@ -336,6 +338,7 @@ def bulk_upsert(
             ):
                 before = snapshot(current)
                 current.status = Status.REMOVED
+                current.updated_at = timezone.now()
                 removed_fields.append((current, before))
         if removed_datasets:
             Dataset.objects.bulk_update([d for d, _ in removed_datasets], ["status", "updated_at"])
@@ -379,3 +382,90 @@ def _apply(current, incoming, attrs, clear_discovered: bool) -> bool:
     if changed:
         current.updated_at = timezone.now()
     return changed
+
+
+# Import of many systems (manifests, introspection) -------------------------------------------
+
+
+@transaction.atomic
+def import_systems(
+    actor: Actor, systems: list, remove_missing: bool = True, on_system=None
+) -> list[BulkResult]:
+    """Create or update systems with their datasets and fields, all or nothing. Every problem in
+    every system is collected (paths like `systems[1].datasets[0].fields[3].name`) and raised
+    together as BulkValidationError before anything is written. `on_system(key)` is called after
+    each system is written (progress bars)."""
+    errors: list[dict] = []
+    plans: list[tuple[SourceSystem, bool, dict, list]] = []
+    seen: dict[str, int] = {}
+    if not isinstance(systems, list):
+        raise BulkValidationError(
+            [{"path": "systems", "message": "Expected a list.", "position": {}}]
+        )
+    for s_index, raw in enumerate(systems):
+        s_path = f"systems[{s_index}]"
+        if not isinstance(raw, dict):
+            _err(errors, s_path, "Expected an object.", system=s_index)
+            continue
+        unknown = sorted(set(raw) - SYSTEM_IMPORT_KEYS)
+        if unknown:
+            _err(errors, s_path, f"Unknown key(s): {', '.join(unknown)}.", system=s_index)
+        key = str(raw.get("key") or "").strip().lower()
+        if not key:
+            _err(errors, f"{s_path}.key", "A system needs a key.", system=s_index)
+            continue
+        if key in seen:
+            _err(errors, f"{s_path}.key", f"System {key!r} appears twice.", system=s_index)
+            continue
+        seen[key] = s_index
+        attrs = {k: raw[k] for k in SYSTEM_ATTRS if k in raw}
+        system = SourceSystem.objects.filter(key=key).first()
+        created = system is None
+        candidate = (
+            SourceSystem(key=key, name=key) if created else SourceSystem.objects.get(pk=system.pk)
+        )
+        for k, v in attrs.items():
+            setattr(candidate, k, v if v is not None else "")
+        try:
+            candidate.full_clean(validate_unique=False, validate_constraints=False)
+        except ValidationError as exc:
+            for field_name, messages in _messages(exc).items():
+                for message in messages:
+                    _err(errors, f"{s_path}.{field_name}", message, system=s_index)
+        rows = raw.get("datasets", [])
+        _, dataset_errors = validate_bulk(candidate, rows)
+        for problem in dataset_errors:
+            errors.append(
+                {
+                    "path": f"{s_path}.{problem['path']}",
+                    "message": problem["message"],
+                    "position": {"system": s_index, **problem["position"]},
+                }
+            )
+        plans.append((candidate, created, attrs, rows))
+    if errors:
+        raise BulkValidationError(errors)
+    results = []
+    for candidate, created, attrs, rows in plans:
+        if created:
+            system = create_system(actor, {"key": candidate.key, "name": candidate.name, **attrs})
+        else:
+            system = SourceSystem.objects.get(key=candidate.key)
+            if attrs:
+                system = update_system(actor, system, attrs)
+        results.append(bulk_upsert(actor, system, rows, remove_missing=remove_missing))
+        if on_system is not None:
+            on_system(system.key)
+    return results
+
+
+SYSTEM_ATTRS = (
+    "name",
+    "kind",
+    "description",
+    "environment",
+    "lifecycle",
+    "owning_team",
+    "technical_contact",
+)
+SYSTEM_IMPORT_KEYS = {"key", "datasets", *SYSTEM_ATTRS}

@@ -35,8 +35,9 @@ def create_roles(apps, schema_editor):
 def add_trigger(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    schema_editor.execute(APPEND_ONLY_FUNCTION)
-    schema_editor.execute(append_only_trigger("core_changerecord"))
+    # params=None: the function body holds % signs that are not placeholders.
+    schema_editor.execute(APPEND_ONLY_FUNCTION, params=None)
+    schema_editor.execute(append_only_trigger("core_changerecord"), params=None)
 
 
 def remove_trigger(apps, schema_editor):

@@ -1,0 +1,63 @@
+"""Set up Django for a benchmark on a fresh, throw-away database (SQLite file or PostgreSQL)."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
+
+
+def database_url(kind: str) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{tempfile.gettempdir()}/bench-catalog.sqlite3"
+    if kind == "postgres":
+        return POSTGRES_URL
+    raise SystemExit(f"unknown database kind {kind!r}")
+
+
+def setup(kind: str):
+    """Point Django at `kind`, create a fresh test database with all migrations, return a
+    teardown function."""
+    sys.path.insert(0, str(ROOT))
+    os.environ["DATABASE_URL"] = database_url(kind)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ["TESTING"] = "1"
+    import django
+    from django.conf import settings
+
+    if kind == "sqlite":
+        path = f"{tempfile.gettempdir()}/bench-catalog-test.sqlite3"
+        settings.DATABASES["default"]["TEST"] = {"NAME": path}
+    django.setup()
+    from django.db import connection
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+
+    def teardown():
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+    return teardown
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def median(values):
+    return statistics.median(values) if values else float("nan")

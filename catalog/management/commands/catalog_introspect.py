@@ -1,0 +1,69 @@
+"""`manage.py catalog_introspect --system KEY --database-url URL [--schema NAME]`."""
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from catalog import services
+from catalog.introspect import IntrospectionError, introspect
+from catalog.management.commands.catalog_import import _summary, command_actor
+from catalog.models import SourceSystem
+from catalog.services import BulkValidationError, bulk_upsert
+
+
+class Command(BaseCommand):
+    help = (
+        "Register the tables, views and columns of a live PostgreSQL, MySQL/MariaDB or SQLite "
+        "database as datasets and fields of a system. Idempotent; what disappeared is marked "
+        "removed."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--system", required=True, help="the system key")
+        parser.add_argument("--database-url", required=True, help="e.g. postgres://user@host/db")
+        parser.add_argument("--schema", help="PostgreSQL schema (default: public)")
+        parser.add_argument(
+            "--unqualified", action="store_true", help="do not prefix dataset names with the schema"
+        )
+        parser.add_argument(
+            "--create-system", action="store_true", help="create the system if missing"
+        )
+        parser.add_argument("--actor", help="username recorded in the audit trail")
+        parser.add_argument("--no-progress", action="store_true")
+
+    def handle(
+        self,
+        system,
+        database_url,
+        schema,
+        unqualified,
+        create_system,
+        actor,
+        no_progress,
+        **options,
+    ):
+        who = command_actor(actor, "catalog_introspect").with_reason(f"introspection of {system}")
+        key = system.strip().lower()
+        target = SourceSystem.objects.filter(key=key).first()
+        if target is None and not create_system:
+            raise CommandError(f"no system {key!r}; register it first or pass --create-system")
+        bar = tqdm(unit="table", disable=no_progress or None, file=self.stderr._out)
+        try:
+            rows, count = introspect(
+                database_url,
+                schema=schema,
+                qualify=not unqualified,
+                on_table=lambda _: bar.update(),
+            )
+        except IntrospectionError as exc:
+            raise CommandError(f"nothing imported: {exc}") from None
+        finally:
+            bar.close()
+        if target is None:
+            target = services.create_system(who, {"key": key, "name": key})
+        try:
+            result = bulk_upsert(who, target, rows, remove_missing=True)
+        except BulkValidationError as exc:
+            lines = "\n".join(f"{e['path']}: {e['message']}" for e in exc.errors)
+            raise CommandError(f"nothing imported:\n{lines}") from None
+        self.stdout.write(f"read {count} tables and views")
+        self.stdout.write(_summary(result.as_dict()))
