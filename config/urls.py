@@ -10,6 +10,8 @@ api_v1 = [
     path("health/", HealthView.as_view(), name="health"),
     path("", include("core.api.urls")),
     path("catalog/", include("catalog.api.urls")),
+    path("lineage/", include("lineage.api.urls")),
+    path("governance/", include("governance.api.urls")),
 ]
 
 urlpatterns = [
