@@ -1,0 +1,420 @@
+"""Column tracing over a qualified sqlglot query: which source columns feed each output column.
+
+Pure helper of ``lineage.sql``. It walks sqlglot's Scope tree once per query instead of calling
+``sqlglot.lineage.lineage`` per column, which re-qualifies the query on every call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from sqlglot import exp
+from sqlglot.optimizer.scope import Scope
+
+UNKNOWN = "<unknown>"
+
+IDENTITY = "IDENTITY"
+TRANSFORMATION = "TRANSFORMATION"
+AGGREGATION = "AGGREGATION"
+_DIRECT_RANK = {IDENTITY: 0, TRANSFORMATION: 1, AGGREGATION: 2}
+
+# Functions whose output hides the input value; an edge through one is flagged as masking.
+# Names are compared without underscores so SHA2_256 / sha2256 style spellings match.
+MASKING_FUNCTIONS = frozenset(
+    name.replace("_", "")
+    for name in (
+        "md5", "md5_hex", "md5_binary", "md5_number_lower64", "md5_number_upper64", "sha",
+        "sha1", "sha1_hex", "sha1_binary", "sha2", "sha2_hex", "sha2_binary", "sha224",
+        "sha256", "sha384", "sha512", "hash", "hashbytes", "hash_md5", "hash_sha256",
+        "standard_hash", "ora_hash", "farm_fingerprint", "xxhash64", "xxhash", "murmur3",
+        "crc32", "mask", "mask_hash", "mask_first_n", "mask_last_n", "mask_show_first_n",
+        "mask_show_last_n", "redact", "tokenize", "encrypt", "aes_encrypt", "pgp_sym_encrypt",
+        "anonymize", "pseudonymize",
+    )
+)  # fmt: skip
+
+# A role is (type, subtype, masking): how one column feeds one output value.
+Role = tuple[str, str, bool]
+Sources = dict[str, set[Role]]
+
+_STAR = "*"
+
+
+def func_name(node: exp.Expression) -> str:
+    """Lower-cased function name, underscores removed (for masking look-ups)."""
+    if isinstance(node, exp.Anonymous):
+        return str(node.this).lower().replace("_", "")
+    return node.key.replace("_", "")
+
+
+def compose(outer: Role, inner: Role) -> Role:
+    """The role of a column seen through an intermediate column.
+
+    An INDIRECT use anywhere on the path makes the whole path INDIRECT (the outermost
+    indirect use wins); otherwise the strongest DIRECT subtype on the path wins.
+    """
+    masking = outer[2] or inner[2]
+    if outer[0] == "INDIRECT":
+        return ("INDIRECT", outer[1], masking)
+    if inner[0] == "INDIRECT":
+        return ("INDIRECT", inner[1], masking)
+    sub = outer[1] if _DIRECT_RANK[outer[1]] >= _DIRECT_RANK[inner[1]] else inner[1]
+    return ("DIRECT", sub, masking)
+
+
+def role_in(node: exp.Expression, root: exp.Expression) -> Role:
+    """How ``node`` (a column inside ``root``) feeds the value of ``root``."""
+    if node is root:
+        return ("DIRECT", IDENTITY, False)
+    subtype = TRANSFORMATION
+    indirect = None
+    masking = False
+    child, parent = node, node.parent
+    while parent is not None and child is not root:
+        key = child.arg_key
+        if indirect is None:
+            if isinstance(parent, exp.Window) and key in ("partition_by", "order"):
+                indirect = "WINDOW"
+            elif isinstance(parent, (exp.If, exp.Case)) and key == "this":
+                indirect = "CONDITIONAL"
+        if isinstance(parent, exp.AggFunc) and subtype != AGGREGATION:
+            subtype = AGGREGATION
+        if isinstance(parent, exp.Func) and func_name(parent) in MASKING_FUNCTIONS:
+            masking = True
+        child, parent = parent, parent.parent
+    if indirect:
+        return ("INDIRECT", indirect, masking)
+    if subtype == TRANSFORMATION and _is_plain_rename(node, root):
+        subtype = IDENTITY
+    return ("DIRECT", subtype, masking)
+
+
+def _is_plain_rename(node: exp.Expression, root: exp.Expression) -> bool:
+    # `col AS alias` and `(col)` keep the value unchanged.
+    parent = node.parent
+    while parent is not None and isinstance(parent, (exp.Alias, exp.Paren)):
+        if parent is root:
+            return True
+        parent = parent.parent
+    return node is root
+
+
+def iter_value_nodes(root: exp.Expression) -> Iterator[exp.Expression]:
+    """Columns, stars and subqueries in ``root``, not descending into subqueries."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (exp.Column, exp.Star)):
+            yield node
+            continue
+        if isinstance(node, exp.Query) and node is not root:
+            yield node
+            continue
+        if isinstance(node, exp.Subquery):
+            yield node
+            continue
+        if isinstance(node, (exp.Lambda,)):
+            # lambda parameters are not columns; their body may still reference columns
+            stack.append(node.this)
+            continue
+        stack.extend(node.iter_expressions())
+
+
+class Tracer:
+    """Resolves output columns of scopes to source table columns, memoised per query."""
+
+    def __init__(self, table_name, schema_columns) -> None:
+        self._table_name = table_name  # exp.Table -> "db.tab" | None
+        self._schema_columns = schema_columns  # "db.tab" -> [cols] | None
+        self._memo: dict[tuple[int, object], Sources] = {}
+        self._subquery_scopes: dict[int, Scope] = {}
+
+    # ------------------------------------------------------------------ scopes
+    def index_subqueries(self, root: Scope) -> None:
+        for scope in root.traverse():
+            for sub in scope.subquery_scopes:
+                self._subquery_scopes[id(sub.expression)] = sub
+
+    @staticmethod
+    def leftmost_select(scope: Scope) -> exp.Expression:
+        node = scope.expression
+        while isinstance(node, exp.SetOperation):
+            node = node.this
+        while isinstance(node, exp.Subquery):
+            node = node.this
+        return node
+
+    def output_names(self, scope: Scope) -> list[str]:
+        sel = self.leftmost_select(scope)
+        if not isinstance(sel, exp.Select):
+            return []
+        return [p.alias_or_name for p in sel.expressions]
+
+    # ------------------------------------------------------------------ columns of scopes
+    def scope_column(self, scope: Scope, name: str) -> Sources:
+        key = (id(scope), name.lower())
+        hit = self._memo.get(key)
+        if hit is not None:
+            return hit
+        self._memo[key] = {}  # guards against recursive CTE cycles
+        result = self._scope_column(scope, name)
+        self._memo[key] = result
+        return result
+
+    def _scope_column(self, scope: Scope, name: str) -> Sources:
+        if scope.is_set_operation or isinstance(scope.expression, exp.SetOperation):
+            names = [n.lower() for n in self.output_names(scope)]
+            if name.lower() in names:
+                return self.scope_index(scope, names.index(name.lower()))
+            return {}
+        if isinstance(scope.expression, (exp.Lateral, exp.Unnest)) or scope.is_udtf:
+            return self.udtf_sources(scope)
+        sel = scope.expression
+        if not isinstance(sel, exp.Select):
+            return {}
+        lname = name.lower()
+        for proj in sel.expressions:
+            if proj.alias_or_name.lower() == lname and not isinstance(proj, exp.Star):
+                return self.expr_sources(scope, proj)
+        # Not projected by name: pass through an unexpanded star of this scope.
+        for proj in sel.expressions:
+            star_table = star_qualifier(proj)
+            if star_table is None:
+                continue
+            if star_table:
+                got = self.resolve(scope, star_table, name)
+            else:
+                got = self.resolve(scope, None, name)
+            if got:
+                return got
+        return {}
+
+    def scope_index(self, scope: Scope, index: int) -> Sources:
+        key = (id(scope), index)
+        hit = self._memo.get(key)
+        if hit is not None:
+            return hit
+        out: Sources = {}
+        if scope.set_operation_scopes:
+            for branch in scope.set_operation_scopes:
+                merge_into(out, self.scope_index(branch, index))
+        else:
+            sel = scope.expression
+            if isinstance(sel, exp.Select) and index < len(sel.expressions):
+                proj = sel.expressions[index]
+                if star_qualifier(proj) is not None:
+                    out = self.star_sources(scope, star_qualifier(proj) or None)
+                else:
+                    out = self.expr_sources(scope, proj)
+        self._memo[key] = out
+        return out
+
+    def udtf_sources(self, scope: Scope) -> Sources:
+        out: Sources = {}
+        parent = scope.parent or scope
+        udtf = scope.expression
+        for node in iter_value_nodes(udtf.this if isinstance(udtf, exp.Lateral) else udtf):
+            if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
+                for src, roles in self.resolve(parent, node.table or None, node.name).items():
+                    out.setdefault(src, set()).update(
+                        compose(("DIRECT", TRANSFORMATION, False), r) for r in roles
+                    )
+        return out
+
+    # ------------------------------------------------------------------ expressions
+    def expr_sources(self, scope: Scope, root: exp.Expression) -> Sources:
+        """Source columns feeding the value of ``root`` evaluated in ``scope``."""
+        out: Sources = {}
+        for node in iter_value_nodes(root):
+            if isinstance(node, exp.Star):
+                got = self.star_sources(scope, None)
+            elif isinstance(node, exp.Column):
+                if isinstance(node.this, exp.Star):
+                    got = self.star_sources(scope, node.table or None)
+                else:
+                    got = self.resolve(scope, node.table or None, node.name)
+            else:
+                got = self.subquery_sources(node)
+            if not got:
+                continue
+            role = role_in(node, root)
+            if isinstance(node, exp.Star) or (
+                isinstance(node, exp.Column) and isinstance(node.this, exp.Star)
+            ):
+                # count(*) and friends: the rows of the source feed the value
+                role = role if role[1] != IDENTITY or node is root else role
+            for src, roles in got.items():
+                bucket = out.setdefault(src, set())
+                for r in roles:
+                    bucket.add(compose(role, r))
+        return out
+
+    def subquery_sources(self, node: exp.Expression) -> Sources:
+        query = node.this if isinstance(node, exp.Subquery) else node
+        scope = self._subquery_scopes.get(id(query)) or self._subquery_scopes.get(id(node))
+        if scope is None:
+            return {}
+        out: Sources = {}
+        names = self.output_names(scope)
+        for i in range(len(names)):
+            for src, roles in self.scope_index(scope, i).items():
+                out.setdefault(src, set()).update(
+                    compose(("DIRECT", TRANSFORMATION, False), r) for r in roles
+                )
+        return out
+
+    def star_sources(self, scope: Scope, table: str | None) -> Sources:
+        """``*`` / ``t.*`` that could not be expanded: ``src.*`` per underlying table."""
+        out: Sources = {}
+        ident: Role = ("DIRECT", IDENTITY, False)
+        if table is not None:
+            src = scope.sources.get(table)
+            if src is None:
+                src = _source_by_table_name(scope, table)
+            items = [src] if src is not None else []
+            if not items:
+                out[f"{table.lower()}.*"] = {ident}
+                return out
+        else:
+            items = [
+                s
+                for s in scope.sources.values()
+                if not (isinstance(s, Scope) and (s.is_udtf or s.is_subquery))
+            ]
+        for src in items:
+            if isinstance(src, exp.Table):
+                name = self._table_name(src)
+                if name:
+                    out.setdefault(f"{name}.*", set()).add(ident)
+            elif isinstance(src, Scope):
+                merge_into(out, self.scope_stars(src))
+        return out
+
+    def scope_stars(self, scope: Scope) -> Sources:
+        key = (id(scope), _STAR)
+        hit = self._memo.get(key)
+        if hit is not None:
+            return hit
+        self._memo[key] = {}
+        out: Sources = {}
+        if scope.set_operation_scopes:
+            for branch in scope.set_operation_scopes:
+                merge_into(out, self.scope_stars(branch))
+        elif isinstance(scope.expression, exp.Select):
+            for proj in scope.expression.expressions:
+                q = star_qualifier(proj)
+                if q is not None:
+                    merge_into(out, self.star_sources(scope, q or None))
+        self._memo[key] = out
+        return out
+
+    # ------------------------------------------------------------------ name resolution
+    def resolve(self, scope: Scope, table: str | None, name: str) -> Sources:
+        """Source columns for ``table.name`` referenced inside ``scope``."""
+        ident: Role = ("DIRECT", IDENTITY, False)
+        current: Scope | None = scope
+        while current is not None:
+            src = None
+            if table:
+                src = current.sources.get(table)
+                if src is None:
+                    src = _source_by_table_name(current, table)
+            else:
+                src = self._unqualified_source(current, name)
+            if src is not None:
+                if isinstance(src, exp.Table):
+                    tname = self._table_name(src)
+                    if tname is None:
+                        return {}
+                    return {f"{tname}.{name.lower()}": {ident}}
+                if isinstance(src, Scope):
+                    return self.scope_column(src, name)
+            # correlated subquery: the name may belong to an enclosing scope
+            current = current.parent if current.is_subquery or current.is_udtf else None
+        if table:
+            return {f"{table.lower()}.{name.lower()}": {ident}}
+        return {f"{UNKNOWN}.{name.lower()}": {ident}}
+
+    def _unqualified_source(self, scope: Scope, name: str):
+        lname = name.lower()
+        candidates = []
+        # only what the FROM / JOIN clauses select; every CTE is visible but not selected
+        for _node, src in scope.selected_sources.values():
+            if isinstance(src, Scope) and (src.is_udtf or isinstance(src.expression, exp.Lateral)):
+                alias = src.expression.args.get("alias")
+                cols = [c.name.lower() for c in alias.columns] if alias is not None else []
+                if lname in cols:
+                    return src
+                continue
+            candidates.append(src)
+        if len(candidates) == 1:
+            return candidates[0]
+        known = [c for c in candidates if lname in (self._columns_of(c) or ())]
+        if len(known) == 1:
+            return known[0]
+        if not known:
+            # the one source whose columns are unknown is the only place the name can come from
+            maybe = [c for c in candidates if self._columns_of(c) is None]
+            if len(maybe) == 1:
+                return maybe[0]
+        return None
+
+    def _columns_of(self, src) -> list[str] | None:
+        if isinstance(src, exp.Table):
+            name = self._table_name(src)
+            cols = self._schema_columns(name) if name else None
+            return [c.lower() for c in cols] if cols else None
+        if isinstance(src, Scope):
+            sel = self.leftmost_select(src)
+            if not isinstance(sel, exp.Select) or any(
+                star_qualifier(p) is not None for p in sel.expressions
+            ):
+                return None
+            return [p.alias_or_name.lower() for p in sel.expressions]
+        return None
+
+
+def _source_by_table_name(scope: Scope, table: str):
+    # `SELECT tab2.* FROM tab2 a`: a reference by the table's own name despite the alias
+    lname = table.lower()
+    for src in scope.sources.values():
+        if isinstance(src, exp.Table) and src.name.lower() == lname:
+            return src
+    return None
+
+
+def star_qualifier(proj: exp.Expression) -> str | None:
+    """'' for a bare ``*``, the qualifier for ``t.*``, None when not a star."""
+    if isinstance(proj, exp.Star):
+        return ""
+    if isinstance(proj, exp.Column) and isinstance(proj.this, exp.Star):
+        return proj.table or ""
+    return None
+
+
+def merge_into(out: Sources, more: Sources) -> None:
+    for src, roles in more.items():
+        out.setdefault(src, set()).update(roles)
+
+
+def clause_columns(scope: Scope) -> Iterable[tuple[str, exp.Column]]:
+    """(subtype, column) for columns a SELECT uses outside its projections."""
+    sel = scope.expression
+    if not isinstance(sel, exp.Select):
+        return
+    parts: list[tuple[str, exp.Expression | None]] = []
+    for join in sel.args.get("joins") or []:
+        parts.append(("JOIN", join.args.get("on")))
+        for u in join.args.get("using") or []:
+            parts.append(("JOIN", u))
+    parts.append(("FILTER", sel.args.get("where")))
+    parts.append(("GROUP_BY", sel.args.get("group")))
+    parts.append(("FILTER", sel.args.get("having")))
+    parts.append(("FILTER", sel.args.get("qualify")))
+    parts.append(("SORT", sel.args.get("order")))
+    for subtype, part in parts:
+        if part is None:
+            continue
+        for node in iter_value_nodes(part):
+            if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
+                yield subtype, node

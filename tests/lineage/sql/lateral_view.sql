@@ -1,0 +1,4 @@
+INSERT INTO mart.tags
+SELECT p.id, tag
+FROM shop.products p
+LATERAL VIEW explode(p.tags) t AS tag;

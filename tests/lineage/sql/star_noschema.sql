@@ -1,0 +1,1 @@
+INSERT INTO mart.copy SELECT * FROM sales.orders;

@@ -1,0 +1,1 @@
+ALTER TABLE dw.orders SWAP WITH dw.orders_staging;

@@ -1,0 +1,315 @@
+"""Tests of the pure SQL lineage parser (lineage.sql) on the .sql fixtures beside this file.
+
+No database: these run as plain pytest functions.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from lineage.sql import extract_lineage, normalize_dialect
+
+FIXTURES = Path(__file__).parent / "sql"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def lineage(name: str, dialect: str | None = None, schema: dict | None = None) -> dict:
+    return extract_lineage((FIXTURES / name).read_text(), dialect=dialect, schema=schema).to_dict()
+
+
+def direct(edges: list[dict]) -> set[tuple[str, str, str]]:
+    return {(e["source"], e["target"], e["subtype"]) for e in edges if e["type"] == "DIRECT"}
+
+
+def indirect(edges: list[dict]) -> set[tuple[str, str, str]]:
+    return {(e["source"], e["target"], e["subtype"]) for e in edges if e["type"] == "INDIRECT"}
+
+
+def test_insert_select_with_column_list_maps_by_position_and_flags_masking():
+    result = lineage("insert_select.sql", "postgres")
+    (st,) = result["statements"]
+    assert st["kind"] == "insert"
+    assert st["line"] == 2  # the leading comment is not the statement
+    assert st["tables"] == {"read": ["crm.customers"], "write": ["dw.customer_dim"]}
+    assert direct(st["columns"]) == {
+        ("crm.customers.id", "dw.customer_dim.customer_id", "IDENTITY"),
+        ("crm.customers.email", "dw.customer_dim.email_hash", "TRANSFORMATION"),
+        ("crm.customers.first_name", "dw.customer_dim.full_name", "TRANSFORMATION"),
+        ("crm.customers.last_name", "dw.customer_dim.full_name", "TRANSFORMATION"),
+    }
+    assert indirect(st["columns"]) == {
+        ("crm.customers.active", f"dw.customer_dim.{c}", "FILTER")
+        for c in ("customer_id", "email_hash", "full_name")
+    }
+    masked = [e for e in st["columns"] if e.get("masking")]
+    assert [(e["source"], e["target"]) for e in masked] == [
+        ("crm.customers.email", "dw.customer_dim.email_hash")
+    ]
+    identity = next(e for e in st["columns"] if e["target"] == "dw.customer_dim.customer_id")
+    assert identity["expression"] == "c.id"
+    assert "masking" not in identity
+
+
+def test_insert_without_column_list_maps_positionally_onto_known_schema():
+    result = lineage("insert_positional.sql", "ansi", {"dw.store": ["store_key", "store_name"]})
+    assert direct(result["columns"]) == {
+        ("pos.stores.id", "dw.store.store_key", "IDENTITY"),
+        ("pos.stores.name", "dw.store.store_name", "TRANSFORMATION"),
+    }
+
+
+def test_insert_overwrite_skips_static_partition_and_keeps_dynamic_one():
+    static, dynamic = lineage("insert_overwrite.sql", "hive")["statements"]
+    assert static["kind"] == dynamic["kind"] == "insert"
+    assert direct(static["columns"]) == {
+        ("sales.transactions.store_id", "mart.daily_sales.store_id", "IDENTITY"),
+        ("sales.transactions.amount", "mart.daily_sales.total", "AGGREGATION"),
+    }
+    assert ("sales.transactions.store_id", "mart.daily_sales.total", "GROUP_BY") in indirect(
+        static["columns"]
+    )
+    assert dynamic["line"] == 6
+    assert direct(dynamic["columns"]) == {
+        ("sales.transactions.store_id", "mart.sales_by_day.store_id", "IDENTITY"),
+        ("sales.transactions.amount", "mart.sales_by_day.amount", "IDENTITY"),
+        ("sales.transactions.sale_date", "mart.sales_by_day.dt", "IDENTITY"),
+    }
+
+
+def test_create_table_as_select_traces_aggregates_and_count_star():
+    (st,) = lineage("ctas.sql", "postgres")["statements"]
+    assert st["kind"] == "create_table"
+    assert st["tables"] == {"read": ["sales.orders"], "write": ["mart.order_totals"]}
+    assert direct(st["columns"]) == {
+        ("sales.orders.customer_id", "mart.order_totals.customer_id", "IDENTITY"),
+        ("sales.orders.*", "mart.order_totals.orders", "AGGREGATION"),
+        ("sales.orders.amount", "mart.order_totals.biggest", "AGGREGATION"),
+    }
+
+
+def test_create_view_reports_join_keys_as_indirect_join_edges():
+    (st,) = lineage("create_view.sql", "postgres")["statements"]
+    assert st["kind"] == "create_view"
+    assert sorted(st["tables"]["read"]) == ["crm.accounts", "crm.customers"]
+    assert direct(st["columns"]) == {
+        ("crm.customers.id", "mart.v_customers.customer_id", "IDENTITY"),
+        ("crm.customers.email", "mart.v_customers.email", "IDENTITY"),
+    }
+    assert indirect(st["columns"]) == {
+        (src, f"mart.v_customers.{tgt}", "JOIN")
+        for src in ("crm.customers.id", "crm.accounts.customer_id")
+        for tgt in ("customer_id", "email")
+    }
+
+
+def test_select_into_writes_the_new_table():
+    (st,) = lineage("select_into.sql", "tsql")["statements"]
+    assert st["kind"] == "create_table"
+    assert st["tables"] == {"read": ["dbo.orders"], "write": ["dbo.orders_gross"]}
+    assert direct(st["columns"]) == {
+        ("dbo.orders.id", "dbo.orders_gross.id", "IDENTITY"),
+        ("dbo.orders.amount", "dbo.orders_gross.gross", "TRANSFORMATION"),
+    }
+
+
+def test_merge_traces_matched_update_and_not_matched_insert():
+    (st,) = lineage("merge.sql", "snowflake")["statements"]
+    assert st["kind"] == "merge"
+    assert st["tables"] == {"read": ["staging.customers"], "write": ["dw.customers"]}
+    assert direct(st["columns"]) == {
+        ("staging.customers.email", "dw.customers.email", "IDENTITY"),
+        ("staging.customers.id", "dw.customers.id", "IDENTITY"),
+    }
+    assert ("staging.customers.id", "dw.customers.email", "JOIN") in indirect(st["columns"])
+
+
+def test_update_from_with_self_reference_keeps_target_write_only():
+    (st,) = lineage("update_from.sql", "postgres")["statements"]
+    assert st["kind"] == "update"
+    assert st["tables"] == {"read": ["staging.order_status"], "write": ["dw.orders"]}
+    assert direct(st["columns"]) == {
+        ("dw.orders.amount", "dw.orders.amount", "TRANSFORMATION"),
+        ("staging.order_status.status", "dw.orders.status", "IDENTITY"),
+    }
+    assert ("dw.orders.id", "dw.orders.status", "FILTER") in indirect(st["columns"])
+
+
+def test_mysql_update_join_reads_the_joined_table():
+    (st,) = lineage("update_join_mysql.sql", "mysql")["statements"]
+    assert st["tables"] == {"read": ["customers"], "write": ["orders"]}
+    assert direct(st["columns"]) == {("customers.segment", "orders.segment", "IDENTITY")}
+
+
+def test_delete_drop_and_rename_have_no_lineage_but_report_drops_and_renames():
+    delete, drop, rename = lineage("delete_drop_rename.sql", "postgres")["statements"]
+    assert (delete["kind"], drop["kind"], rename["kind"]) == ("delete", "drop", "rename")
+    assert delete["tables"] == {"read": [], "write": []}
+    assert drop["drops"] == ["dw.orders_old"]
+    assert rename["renames"] == [["dw.orders", "dw.orders_old"]]
+    assert [s["line"] for s in (delete, drop, rename)] == [1, 2, 3]
+
+
+def test_snowflake_swap_with_reads_the_other_table():
+    (st,) = lineage("swap.sql", "snowflake")["statements"]
+    assert st["tables"] == {"read": ["dw.orders_staging"], "write": ["dw.orders"]}
+
+
+def test_cte_chain_with_union_reaches_every_branch():
+    (st,) = lineage("cte_union.sql", "ansi")["statements"]
+    assert sorted(st["tables"]["read"]) == ["shop.app_orders", "shop.web_orders"]
+    assert direct(st["columns"]) == {
+        ("shop.web_orders.customer_id", "mart.customer_totals.customer_id", "IDENTITY"),
+        ("shop.app_orders.customer_id", "mart.customer_totals.customer_id", "IDENTITY"),
+        ("shop.web_orders.amount", "mart.customer_totals.total", "AGGREGATION"),
+        ("shop.app_orders.amount", "mart.customer_totals.total", "AGGREGATION"),
+    }
+
+
+def test_case_and_window_through_a_derived_table_are_conditional_and_window_edges():
+    (st,) = lineage("subquery_case_window.sql", "spark")["statements"]
+    assert direct(st["columns"]) == {("sales.transactions.id", "mart.ranked.id", "IDENTITY")}
+    assert indirect(st["columns"]) == {
+        ("sales.transactions.amount", "mart.ranked.size", "CONDITIONAL"),
+        ("sales.transactions.amount", "mart.ranked.rnk", "WINDOW"),
+        ("sales.transactions.store_id", "mart.ranked.rnk", "WINDOW"),
+    }
+
+
+def test_alias_star_is_expanded_through_a_cte_when_the_schema_is_known():
+    schema = {"sales.orders": ["id", "order_date", "amount"]}
+    (st,) = lineage("star_schema.sql", "ansi", schema)["statements"]
+    assert direct(st["columns"]) == {
+        (f"sales.orders.{c}", f"mart.recent_orders.{c}", "IDENTITY")
+        for c in ("id", "order_date", "amount")
+    }
+
+
+def test_star_without_schema_is_table_star_to_table_star():
+    (st,) = lineage("star_noschema.sql", "ansi")["statements"]
+    assert direct(st["columns"]) == {("sales.orders.*", "mart.copy.*", "IDENTITY")}
+
+
+def test_lateral_view_column_comes_from_the_exploded_array():
+    (st,) = lineage("lateral_view.sql", "hive")["statements"]
+    assert direct(st["columns"]) == {
+        ("shop.products.id", "mart.tags.id", "IDENTITY"),
+        ("shop.products.tags", "mart.tags.tag", "TRANSFORMATION"),
+    }
+
+
+def test_temp_tables_are_collapsed_in_the_script_union():
+    result = lineage("temp_tables.sql", "tsql")
+    first, second, drop = result["statements"]
+    assert first["tables"]["write"] == ["#recent"]
+    assert second["tables"]["read"] == ["#recent"]
+    assert drop["drops"] == ["#recent"]
+    assert result["tables"] == {"read": ["crm.customers"], "write": ["dw.recent_customers"]}
+    assert direct(result["columns"]) == {
+        ("crm.customers.id", "dw.recent_customers.id", "IDENTITY"),
+        ("crm.customers.email", "dw.recent_customers.email_hash", "TRANSFORMATION"),
+    }
+    hashed = [e for e in result["columns"] if e["target"].endswith("email_hash")]
+    assert any(e.get("masking") for e in hashed)
+
+
+def test_tsql_procedure_body_is_analysed_statement_by_statement():
+    (st,) = lineage("procedure_tsql.sql", "tsql")["statements"]
+    assert st["error"] is None
+    assert st["tables"] == {"read": ["staging.orders"], "write": ["dw.orders"]}
+    assert direct(st["columns"]) == {
+        ("staging.orders.id", "dw.orders.id", "IDENTITY"),
+        ("staging.orders.amount", "dw.orders.amount", "IDENTITY"),
+    }
+
+
+def test_bigquery_scripting_procedure_body_is_analysed():
+    (st,) = lineage("procedure_bigquery.sql", "bigquery")["statements"]
+    assert st["tables"] == {"read": ["raw.sales"], "write": ["mart.daily"]}
+    assert direct(st["columns"]) == {
+        ("raw.sales.day", "mart.daily.day", "IDENTITY"),
+        ("raw.sales.amount", "mart.daily.total", "AGGREGATION"),
+    }
+
+
+def test_plpgsql_do_block_is_analysed():
+    (st,) = lineage("plpgsql_block.sql", "postgres")["statements"]
+    assert direct(st["columns"]) == {
+        ("staging.audit.id", "dw.audit.id", "IDENTITY"),
+        ("staging.audit.note", "dw.audit.note", "IDENTITY"),
+    }
+
+
+def test_bad_sql_reports_the_line_and_keeps_table_lineage_without_raising():
+    ok, broken = lineage("bad.sql", "postgres")["statements"]
+    assert ok["error"] is None
+    assert direct(ok["columns"]) == {("crm.a.id", "dw.ok.id", "IDENTITY")}
+    assert broken["line"] == 3
+    assert broken["error"]["line"] == 4
+    assert isinstance(broken["error"]["column"], int)
+    assert broken["error"]["message"]
+    assert broken["tables"] == {"read": ["crm.b"], "write": ["dw.broken"]}
+
+
+def test_garbage_input_never_raises():
+    for sql in ("", ";;;", "SELEC FROM WHERE", "INSERT INTO", "((((", "\x00\x01", "'unterminated"):
+        result = extract_lineage(sql, dialect="postgres").to_dict()
+        assert set(result) == {"statements", "tables", "columns"}
+
+
+def test_to_dict_has_exactly_the_documented_shape():
+    result = lineage("insert_select.sql", "postgres")
+    assert set(result) == {"statements", "tables", "columns"}
+    (st,) = result["statements"]
+    assert set(st) == {
+        "index", "line", "kind", "tables", "columns", "renames", "drops", "error",
+    }  # fmt: skip
+    assert set(st["tables"]) == {"read", "write"}
+    for edge in st["columns"]:
+        assert set(edge) - {"masking"} == {"source", "target", "type", "subtype", "expression"}
+        assert edge["type"] in {"DIRECT", "INDIRECT"}
+    assert result["tables"] == {"read": ["crm.customers"], "write": ["dw.customer_dim"]}
+    assert len(result["columns"]) == len(st["columns"])
+
+
+def test_dialect_aliases_map_onto_sqlglot_dialects():
+    assert normalize_dialect("ansi") is None
+    assert normalize_dialect(None) is None
+    assert normalize_dialect("sparksql") == "spark"
+    assert normalize_dialect("SparkSQL") == "spark"
+    assert normalize_dialect("mariadb") == "mysql"
+    assert normalize_dialect("greenplum") == "postgres"
+    assert normalize_dialect("no-such-dialect") is None
+    sql = "INSERT INTO t SELECT `a` FROM s"
+    for dialect in ("sparksql", "databricks", "hive"):
+        got = extract_lineage(sql, dialect=dialect).to_dict()
+        assert direct(got["columns"]) == {("s.a", "t.a", "IDENTITY")}
+
+
+def test_a_statement_over_its_time_budget_is_reported_and_the_script_goes_on():
+    slow = "INSERT INTO t SELECT " + ", ".join(
+        f"CASE WHEN a{i} > 1 THEN b{i} ELSE c{i} END AS x{i}" for i in range(300)
+    )
+    sql = slow + " FROM s;\nINSERT INTO u SELECT id FROM v;"
+    result = extract_lineage(sql, timeout=0.001).to_dict()
+    first, second = result["statements"]
+    assert "timed out" in first["error"]["message"]
+    assert first["error"]["line"] == 1
+    assert first["tables"] == {"read": ["s"], "write": ["t"]}  # from the fallback
+    assert second["line"] == 2
+
+
+def test_timeout_also_works_outside_the_main_thread():
+    slow = "INSERT INTO t SELECT " + ", ".join(f"a{i} + b{i} AS x{i}" for i in range(300))
+    out = []
+    worker = threading.Thread(target=lambda: out.append(extract_lineage(slow, timeout=0.001)))
+    worker.start()
+    worker.join(30)
+    assert "timed out" in out[0].statements[0].error["message"]
+
+
+def test_importing_the_parser_does_not_import_django():
+    code = "import lineage.sql, sys; assert 'django' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
