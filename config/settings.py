@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "catalog",
     "lineage",
     "governance",
+    "governance.consult",
+    "governance.vendors",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class ConsultConfig(AppConfig):
+    """Access policies, classifications and the consult decision point (a part of governance
+    with its own models, so it can grow without touching the definitions workflow)."""
+
+    name = "governance.consult"
+    label = "consult"
+    verbose_name = "Consult and access policies"
