@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import dj_database_url
 from django.db import connections
+from django.db.utils import load_backend
 
 SUPPORTED = {"postgresql", "mysql", "sqlite"}
 
@@ -28,18 +29,15 @@ def _open(url: str):
         # Django's MySQL backend expects mysqlclient; PyMySQL stands in for it.
         pymysql.version_info = (2, 2, 1, "final", 0)
         pymysql.install_as_MySQLdb()
+    # A private connection: reachable by alias (Django's introspection opens transactions by
+    # alias) but not added to the DATABASES settings, so nothing else iterates over it.
+    settings_dict = connections.configure_settings({"default": config})["default"]
     alias = f"introspect-{uuid.uuid4().hex[:8]}"
-    connections.settings[alias] = connections.configure_settings({"default": config})["default"]
-    connection = connections[alias]
+    connection = load_backend(settings_dict["ENGINE"]).DatabaseWrapper(settings_dict, alias)
     if connection.vendor not in SUPPORTED:
         raise IntrospectionError(f"unsupported database {connection.vendor!r}")
-    return alias, connection
-
-
-def _close(alias: str) -> None:
-    connections[alias].close()
-    del connections[alias]
-    connections.settings.pop(alias, None)
+    connections[alias] = connection
+    return connection
 
 
 def introspect(
@@ -50,7 +48,7 @@ def introspect(
 ) -> tuple[list[dict], int]:
     """Return (dataset rows, table count). Dataset names are lower-cased and qualified with the
     schema (PostgreSQL, default `public`) or database (MySQL) unless `qualify` is false."""
-    alias, connection = _open(url)
+    connection = _open(url)
     try:
         try:
             connection.ensure_connection()
@@ -84,7 +82,8 @@ def introspect(
                     on_table(name)
         return rows, len(rows)
     finally:
-        _close(alias)
+        connection.close()
+        del connections[connection.alias]
 
 
 def _select_schema(connection, cursor, schema: str | None) -> str:
