@@ -1,10 +1,11 @@
 """Catalog representations: brief nested objects for parents, natural keys for references."""
 
 from django.db.models import Q
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 
-from catalog.models import Dataset, Field, SourceSystem
+from catalog.models import Dataset, Field, SourceSystem, system_key_validator
 from catalog.refs import RefError, parse_dataset_ref
 from core.api.serializers import ValidatedModelSerializer
 from core.permissions import user_can
@@ -28,8 +29,16 @@ class BriefDatasetSerializer(serializers.ModelSerializer):
         fields = ["id", "url", "ref", "name", "kind", "system"]
 
 
+class SystemKeyField(serializers.CharField):
+    """A system key, read in lower case before the slug check (as SourceSystem.clean_fields)."""
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(data).lower()
+
+
 class SourceSystemSerializer(ValidatedModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="sourcesystem-detail", lookup_field="key")
+    key = SystemKeyField(max_length=50, validators=[system_key_validator])
     dataset_count = serializers.IntegerField(read_only=True, required=False)
 
     class Meta:
@@ -117,6 +126,12 @@ class DatasetSerializer(ValidatedModelSerializer):
         return system
 
 
+@extend_schema_field(
+    {
+        "description": "On input a dataset id or 'system:dataset'; on output a brief dataset.",
+        "oneOf": [{"type": "integer"}, {"type": "string"}, {"type": "object"}],
+    }
+)
 class DatasetRefField(serializers.Field):
     """A dataset given by id or by `system:dataset`; one the caller cannot see is unknown."""
 
