@@ -39,7 +39,9 @@ def setup(kind: str):
     from django.test.utils import setup_test_environment
 
     setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    old_name = connection.creation.create_test_db(
+        verbosity=0, autoclobber=True, keepdb=False, serialize=False
+    )
 
     def teardown():
         connection.creation.destroy_test_db(old_name, verbosity=0)
