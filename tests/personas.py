@@ -24,7 +24,9 @@ PERSONAS = {
 
 
 def make_user(username: str, role: str | None = None, **extra):
-    user = get_user_model().objects.create_user(username=username, password="pw-" + username, **extra)
+    user = get_user_model().objects.create_user(
+        username=username, password="pw-" + username, **extra
+    )
     if role:
         user.groups.add(Group.objects.get(name=role))
     return user
@@ -38,7 +40,9 @@ class PersonaTestCase(APITestCase):
         super().setUpTestData()
         for attr, role in PERSONAS.items():
             setattr(cls, attr, make_user(attr, role))
-        cls.admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw-admin")
+        cls.admin = get_user_model().objects.create_superuser(
+            "admin", "admin@example.com", "pw-admin"
+        )
 
     def client_for(self, user) -> APIClient:
         """A client that authenticates with a real API token of `user`."""

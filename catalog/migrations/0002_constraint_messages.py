@@ -5,25 +5,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0001_initial'),
+        ("catalog", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterConstraint(
-            model_name='dataset',
-            name='dataset_name_ci_unique',
-            constraint=models.UniqueConstraint(models.F('system'), django.db.models.functions.text.Lower('name'), name='dataset_name_ci_unique', violation_error_message='This system already has a dataset with this name (names are compared case-insensitively).'),
+            model_name="dataset",
+            name="dataset_name_ci_unique",
+            constraint=models.UniqueConstraint(
+                models.F("system"),
+                django.db.models.functions.text.Lower("name"),
+                name="dataset_name_ci_unique",
+                violation_error_message="This system already has a dataset with this name (names are compared case-insensitively).",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='field',
-            name='field_name_ci_unique',
-            constraint=models.UniqueConstraint(models.F('dataset'), django.db.models.functions.text.Lower('name'), name='field_name_ci_unique', violation_error_message='This dataset already has a field with this name (names are compared case-insensitively).'),
+            model_name="field",
+            name="field_name_ci_unique",
+            constraint=models.UniqueConstraint(
+                models.F("dataset"),
+                django.db.models.functions.text.Lower("name"),
+                name="field_name_ci_unique",
+                violation_error_message="This dataset already has a field with this name (names are compared case-insensitively).",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='sourcesystem',
-            name='sourcesystem_key_ci_unique',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('key'), name='sourcesystem_key_ci_unique', violation_error_message='A system with this key already exists (keys are compared case-insensitively).'),
+            model_name="sourcesystem",
+            name="sourcesystem_key_ci_unique",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("key"),
+                name="sourcesystem_key_ci_unique",
+                violation_error_message="A system with this key already exists (keys are compared case-insensitively).",
+            ),
         ),
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from rest_framework import serializers
 
 from core.models import ApiToken, ChangeRecord
@@ -97,6 +98,12 @@ class ApiTokenSerializer(serializers.ModelSerializer):
             "is_active",
         ]
         read_only_fields = ["id", "user", "prefix", "created_at", "revoked_at", "last_used_at"]
+
+    def validate_expires_at(self, value):
+        # A token born expired is a mistake (a date typo, a wrong time zone), not a request.
+        if value is not None and value <= timezone.now():
+            raise serializers.ValidationError("The expiry must be in the future.")
+        return value
 
 
 class NewApiTokenSerializer(ApiTokenSerializer):
