@@ -1,1 +1,196 @@
-"""Lineage models: ETL jobs, their SQL versions and the stored column-level graph."""
+"""Lineage models: ETL jobs, their immutable SQL versions and the stored lineage graph.
+
+Two edge tables rather than one with nullable ends: `LineageEdge` links catalog fields (the
+column-level graph the queries walk), `DatasetEdge` links datasets (table-level lineage, known
+even for statements whose columns could not be traced). Both belong to a job and record the
+job version that produced them."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+
+from catalog.models import Dataset, Field, SourceSystem
+from core.models import TimeStampedModel
+from lineage.choices import Dialect, EdgeType, ParseStatus, VersionOrigin
+
+job_key_validator = RegexValidator(
+    r"^[a-z0-9][a-z0-9_.-]*\Z",
+    "A job key is a slug: lower-case letters, digits, '-', '_' and '.', "
+    "starting with a letter or digit.",
+)
+
+
+class EtlJob(TimeStampedModel):
+    key = models.CharField(max_length=100, validators=[job_key_validator])
+    name = models.CharField(max_length=200)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="etl_jobs",
+    )
+    system = models.ForeignKey(
+        SourceSystem,
+        on_delete=models.PROTECT,
+        related_name="etl_jobs",
+        help_text="Where the job runs: unqualified table names resolve to its datasets first.",
+    )
+    dialect = models.CharField(max_length=20, choices=Dialect.choices, default=Dialect.ANSI)
+    schedule = models.CharField(max_length=100, blank=True, help_text="e.g. 'daily 02:00'")
+    description = models.TextField(blank=True)
+    current_version = models.ForeignKey(
+        "EtlJobVersion",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        help_text="The version whose lineage is in force (the last one that parsed).",
+    )
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("key"),
+                name="etljob_key_ci_unique",
+                violation_error_message="A job with this key already exists.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+    def clean_fields(self, exclude=None) -> None:
+        if self.key:
+            self.key = self.key.strip().lower()
+        super().clean_fields(exclude)
+
+
+class ImmutableModel(models.Model):
+    """Written once; removed only with its job (the audit trail keeps a copy of every row)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError(f"{type(self).__name__} rows cannot be changed.")
+        super().save(*args, **kwargs)
+
+
+class EtlJobVersion(ImmutableModel):
+    job = models.ForeignKey(EtlJob, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    origin = models.CharField(max_length=20, choices=VersionOrigin.choices)
+    sql = models.TextField(blank=True)
+    dialect = models.CharField(max_length=20, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    submitted_by_name = models.CharField(max_length=150)
+    submitted_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=10, choices=ParseStatus.choices)
+    errors = models.JSONField(default=list, help_text="[{statement, line, column, message}]")
+    warnings = models.JSONField(default=list, help_text="[{statement, message}]")
+    result = models.JSONField(default=dict, help_text="The parser's output for this SQL")
+    payload = models.JSONField(null=True, blank=True, help_text="The OpenLineage event, if any")
+    edge_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["job_id", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "number"], name="etljobversion_number_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job.key} v{self.number}"
+
+    def permission_parents(self):
+        return [self.job]
+
+
+class LineageEdge(models.Model):
+    source = models.ForeignKey(Field, on_delete=models.PROTECT, related_name="downstream_edges")
+    target = models.ForeignKey(Field, on_delete=models.PROTECT, related_name="upstream_edges")
+    type = models.CharField(max_length=10, choices=EdgeType.choices)
+    subtype = models.CharField(max_length=30, blank=True)
+    expression = models.TextField(blank=True)
+    masking = models.BooleanField(default=False)
+    job = models.ForeignKey(EtlJob, on_delete=models.CASCADE, related_name="edges")
+    job_version = models.ForeignKey(EtlJobVersion, on_delete=models.CASCADE, related_name="edges")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job", "source", "target", "type", "subtype"],
+                name="lineageedge_unique_per_job",
+            ),
+        ]
+        indexes = [
+            # upstream of a field (edge list filter `target`, pre-change check)
+            models.Index(fields=["target", "source"], name="lineageedge_target_idx"),
+            # downstream of a field (edge list filter `source`)
+            models.Index(fields=["source", "target"], name="lineageedge_source_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} -> {self.target_id} ({self.type})"
+
+    def permission_parents(self):
+        return [self.job]
+
+
+class DatasetEdge(models.Model):
+    source = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="downstream_edges")
+    target = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="upstream_edges")
+    job = models.ForeignKey(EtlJob, on_delete=models.CASCADE, related_name="dataset_edges")
+    job_version = models.ForeignKey(
+        EtlJobVersion, on_delete=models.CASCADE, related_name="dataset_edges"
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job", "source", "target"], name="datasetedge_unique_per_job"
+            ),
+        ]
+        indexes = [
+            # upstream of a dataset
+            models.Index(fields=["target", "source"], name="datasetedge_target_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} -> {self.target_id}"
+
+    def permission_parents(self):
+        return [self.job]
+
+
+class GraphRevision(models.Model):
+    """One row per change to the stored graph, naming the job whose edges changed. The
+    in-process graph cache reads the newest row per request; the random token tells a row apart
+    from another with the same id written after a rollback."""
+
+    job_id = models.BigIntegerField(null=True, help_text="Changed job; null means 'everything'")
+    token = models.UUIDField(default=uuid.uuid4, editable=False)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.job_id})"

@@ -1,5 +1,25 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-router = DefaultRouter()
+from lineage.api.views import (
+    CheckView,
+    DatasetEdgeViewSet,
+    EtlJobVersionViewSet,
+    EtlJobViewSet,
+    GraphViewSet,
+    LineageEdgeViewSet,
+    OpenLineageView,
+)
 
-urlpatterns = router.urls
+router = DefaultRouter()
+router.register("jobs", EtlJobViewSet, basename="etljob")
+router.register("versions", EtlJobVersionViewSet, basename="etljobversion")
+router.register("edges", LineageEdgeViewSet, basename="lineageedge")
+router.register("dataset-edges", DatasetEdgeViewSet, basename="datasetedge")
+router.register("graph", GraphViewSet, basename="lineagegraph")
+
+urlpatterns = [
+    path("check/", CheckView.as_view(), name="lineage-check"),
+    path("openlineage/", OpenLineageView.as_view(), name="lineage-openlineage"),
+    *router.urls,
+]

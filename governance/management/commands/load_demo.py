@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from core.audit import Actor
-from governance import demo
+from governance import demo, demo_lineage
 
 
 class Command(BaseCommand):
@@ -16,6 +16,7 @@ class Command(BaseCommand):
         actor = Actor.system("manage.py load_demo", reason="retail demo")
         users = demo.load_users(actor)
         demo.load_catalog(actor)
+        demo_lineage.load(actor)
         self.stdout.write(self.style.SUCCESS("Retail demo loaded."))
         tokens = {} if no_tokens else demo.issue_demo_tokens(actor, users)
         self.stdout.write("")

@@ -1,0 +1,192 @@
+"""Lineage representations: jobs by key, fields and datasets by reference."""
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from catalog.models import SourceSystem
+from core.api.serializers import ValidatedModelSerializer
+from lineage.models import DatasetEdge, EtlJob, EtlJobVersion, LineageEdge
+
+MAX_SQL = 2_000_000
+
+
+class BriefJobVersionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = EtlJobVersion
+        fields = ["id", "number", "status", "origin", "submitted_at", "edge_count"]
+
+
+class EtlJobSerializer(ValidatedModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="etljob-detail", lookup_field="key")
+    owner = serializers.SlugRelatedField(
+        slug_field="username",
+        queryset=get_user_model().objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Username; defaults to whoever registers the job.",
+    )
+    system = serializers.SlugRelatedField(slug_field="key", queryset=SourceSystem.objects.all())
+    current_version = BriefJobVersionSerializer(read_only=True)
+
+    class Meta:
+        model = EtlJob
+        fields = [
+            "id",
+            "url",
+            "key",
+            "name",
+            "owner",
+            "system",
+            "dialect",
+            "schedule",
+            "description",
+            "current_version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+        validators: list = []
+
+
+class EtlJobVersionSerializer(serializers.ModelSerializer):
+    job = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    is_current = serializers.SerializerMethodField()
+
+    class Meta:
+        model = EtlJobVersion
+        fields = [
+            "id",
+            "job",
+            "number",
+            "origin",
+            "status",
+            "is_current",
+            "dialect",
+            "sql",
+            "errors",
+            "warnings",
+            "edge_count",
+            "submitted_by_name",
+            "submitted_at",
+        ]
+        read_only_fields = fields
+
+    def get_is_current(self, version) -> bool:
+        return version.job.current_version_id == version.pk
+
+
+class EtlJobVersionDetailSerializer(EtlJobVersionSerializer):
+    class Meta(EtlJobVersionSerializer.Meta):
+        fields = [*EtlJobVersionSerializer.Meta.fields, "result", "payload"]
+        read_only_fields = fields
+
+
+class SubmitSqlSerializer(serializers.Serializer):
+    sql = serializers.CharField(trim_whitespace=False, max_length=MAX_SQL)
+
+    def validate_sql(self, value):
+        if not value.strip():
+            raise serializers.ValidationError("This field may not be blank.")
+        return value
+
+
+class CheckSerializer(SubmitSqlSerializer):
+    job = serializers.CharField(help_text="The job's key")
+
+
+class RefField(serializers.CharField):
+    def to_representation(self, value):
+        return value.ref
+
+
+class EdgeSerializer(serializers.ModelSerializer):
+    """Both edge kinds: their ends by reference, their job by key, their version by number."""
+
+    source = RefField(read_only=True)
+    target = RefField(read_only=True)
+    job = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    job_version = serializers.SlugRelatedField(slug_field="number", read_only=True)
+
+
+class LineageEdgeSerializer(EdgeSerializer):
+    class Meta:
+        model = LineageEdge
+        fields = [
+            "id",
+            "source",
+            "target",
+            "type",
+            "subtype",
+            "expression",
+            "masking",
+            "job",
+            "job_version",
+        ]
+        read_only_fields = fields
+
+
+class DatasetEdgeSerializer(EdgeSerializer):
+    class Meta:
+        model = DatasetEdge
+        fields = ["id", "source", "target", "job", "job_version"]
+        read_only_fields = fields
+
+
+TYPES = {"direct": ["DIRECT"], "all": ["DIRECT", "INDIRECT"]}
+
+
+class GraphQuerySerializer(serializers.Serializer):
+    """Query parameters shared by the graph questions."""
+
+    types = serializers.ChoiceField(
+        choices=list(TYPES),
+        default="all",
+        help_text="Edges to follow: `direct` (DIRECT only) or `all` (DIRECT and INDIRECT).",
+    )
+    limit = serializers.IntegerField(min_value=1, required=False)
+
+
+class WalkQuerySerializer(GraphQuerySerializer):
+    field = serializers.CharField(required=False, help_text="A field reference system:ds.col")
+    dataset = serializers.CharField(required=False, help_text="A dataset reference system:ds")
+    direction = serializers.ChoiceField(
+        choices=["upstream", "downstream", "both"], default="downstream"
+    )
+    depth = serializers.IntegerField(
+        min_value=1, required=False, help_text="Hops; unlimited (up to the cap) if left out."
+    )
+
+    def validate(self, attrs):
+        if bool(attrs.get("field")) == bool(attrs.get("dataset")):
+            raise serializers.ValidationError({"field": "Give exactly one of field or dataset."})
+        return attrs
+
+
+class PathsQuerySerializer(GraphQuerySerializer):
+    source = serializers.CharField(help_text="A field reference")
+    target = serializers.CharField(help_text="A field reference")
+
+
+class OrphansQuerySerializer(GraphQuerySerializer):
+    system = serializers.CharField(required=False, help_text="Only this system's fields")
+
+
+class WalkResultSerializer(serializers.Serializer):
+    ref = serializers.CharField()
+    depth = serializers.IntegerField()
+    path = serializers.ListField(child=serializers.CharField())
+    jobs = serializers.ListField(child=serializers.CharField())
+
+
+class WalkSideSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    partial = serializers.BooleanField()
+    results = WalkResultSerializer(many=True)
+
+
+class WalkSerializer(serializers.Serializer):
+    node = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["field", "dataset"])
+    direction = serializers.CharField()
+    upstream = WalkSideSerializer(required=False)
+    downstream = WalkSideSerializer(required=False)

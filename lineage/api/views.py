@@ -1,0 +1,249 @@
+"""Lineage endpoints: thin views over lineage.services (writes) and lineage.queries (reads)."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import exceptions, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog.models import SourceSystem
+from catalog.refs import RefError
+from core.api.errors import RequestError
+from core.api.permissions import ObjectPermissions
+from core.api.views import GovernedViewSet
+from core.audit import Actor
+from core.permissions import perm_name, user_can, visible
+from lineage import graph as g
+from lineage import openlineage, queries
+from lineage.api.serializers import (
+    TYPES,
+    CheckSerializer,
+    DatasetEdgeSerializer,
+    EtlJobSerializer,
+    EtlJobVersionDetailSerializer,
+    EtlJobVersionSerializer,
+    GraphQuerySerializer,
+    LineageEdgeSerializer,
+    OrphansQuerySerializer,
+    PathsQuerySerializer,
+    SubmitSqlSerializer,
+    WalkQuerySerializer,
+    WalkSerializer,
+)
+from lineage.filtersets import (
+    DatasetEdgeFilterSet,
+    EtlJobFilterSet,
+    EtlJobVersionFilterSet,
+    LineageEdgeFilterSet,
+)
+from lineage.models import DatasetEdge, EtlJob, EtlJobVersion, LineageEdge
+from lineage.services import JobService, submit_sql
+
+Report = inline_serializer("LineageReport", {"count": serializers.IntegerField()})
+
+
+class EtlJobViewSet(GovernedViewSet):
+    queryset = EtlJob.objects.select_related("system", "owner", "current_version").order_by("key")
+    serializer_class = EtlJobSerializer
+    filterset_class = EtlJobFilterSet
+    service = JobService
+    lookup_field = "key"
+    lookup_value_regex = "[^/]+"
+    ordering_fields = ["key", "name", "created_at", "updated_at"]
+
+    def get_object(self):
+        self.kwargs["key"] = self.kwargs["key"].lower()
+        return super().get_object()
+
+    @extend_schema(request=SubmitSqlSerializer, responses={201: EtlJobVersionSerializer})
+    @action(detail=True, methods=["post"])
+    def submit(self, request, key=None):
+        """Store new SQL as the job's next version and make its lineage current. SQL that does
+        not parse is stored too (201) with its errors; the job then keeps its last lineage."""
+        job = self.get_object()
+        body = SubmitSqlSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        version = submit_sql(self.actor(), job, body.validated_data["sql"])
+        return Response(EtlJobVersionSerializer(version).data, status=status.HTTP_201_CREATED)
+
+
+class VisibleReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
+    """Rows of the jobs the caller may view."""
+
+    permission_classes = [ObjectPermissions]
+
+    def get_queryset(self):
+        return visible(self.request.user, super().get_queryset(), ("job",))
+
+
+class EtlJobVersionViewSet(VisibleReadOnlyViewSet):
+    queryset = EtlJobVersion.objects.select_related("job").order_by("job__key", "-number")
+    filterset_class = EtlJobVersionFilterSet
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return EtlJobVersionDetailSerializer
+        return EtlJobVersionSerializer
+
+
+class LineageEdgeViewSet(VisibleReadOnlyViewSet):
+    queryset = LineageEdge.objects.select_related(
+        "source__dataset__system", "target__dataset__system", "job", "job_version"
+    ).order_by("id")
+    serializer_class = LineageEdgeSerializer
+    filterset_class = LineageEdgeFilterSet
+
+
+class DatasetEdgeViewSet(VisibleReadOnlyViewSet):
+    queryset = DatasetEdge.objects.select_related(
+        "source__system", "target__system", "job", "job_version"
+    ).order_by("id")
+    serializer_class = DatasetEdgeSerializer
+    filterset_class = DatasetEdgeFilterSet
+
+
+def _query(serializer_class, request) -> dict:
+    params = serializer_class(data=request.query_params)
+    params.is_valid(raise_exception=True)
+    data = dict(params.validated_data)
+    data["types"] = g.type_mask(TYPES[data["types"]])
+    return data
+
+
+def _lookup(finder, user, ref: str, param: str):
+    """A field or dataset the caller may see; 400 for a malformed reference, 404 if unknown."""
+    try:
+        return finder(user, ref)
+    except RefError as exc:
+        raise RequestError(str(exc), [{"path": param, "message": str(exc)}]) from None
+    except LookupError as exc:
+        raise exceptions.NotFound(str(exc)) from None
+
+
+class GraphViewSet(viewsets.ViewSet):
+    """Questions over the stored graph. Edges of jobs the caller may not read are not followed."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(parameters=[WalkQuerySerializer], responses=WalkSerializer)
+    def list(self, request):
+        """Upstream (root cause) and/or downstream (impact) of a field or a dataset, each result
+        with its path and the jobs on it; `partial` when `limit` or the depth cap cut it."""
+        q = _query(WalkQuerySerializer, request)
+        if q.get("field"):
+            node = _lookup(queries.find_field, request.user, q["field"], "field")
+        else:
+            node = _lookup(queries.find_dataset, request.user, q["dataset"], "dataset")
+        return Response(
+            queries.walk(
+                request.user,
+                node,
+                direction=q["direction"],
+                depth=q.get("depth"),
+                types=q["types"],
+                limit=q.get("limit"),
+            )
+        )
+
+    @extend_schema(parameters=[PathsQuerySerializer], responses=Report)
+    @action(detail=False)
+    def paths(self, request):
+        """Every path between two fields (up to `limit`, default 100)."""
+        q = _query(PathsQuerySerializer, request)
+        source = _lookup(queries.find_field, request.user, q["source"], "source")
+        target = _lookup(queries.find_field, request.user, q["target"], "target")
+        return Response(
+            queries.paths(request.user, source, target, types=q["types"], limit=q.get("limit", 100))
+        )
+
+    @extend_schema(parameters=[GraphQuerySerializer], responses=Report)
+    @action(detail=False)
+    def cycles(self, request):
+        """Lineage that feeds itself, each cycle as its fields."""
+        q = _query(GraphQuerySerializer, request)
+        return Response(queries.cycles(request.user, types=q["types"], limit=q.get("limit", 100)))
+
+    @extend_schema(parameters=[OrphansQuerySerializer], responses=Report)
+    @action(detail=False)
+    def orphans(self, request):
+        """Fields with no upstream that should have one: in warehouse and mart systems, or only
+        known from lineage (discovered)."""
+        q = _query(OrphansQuerySerializer, request)
+        return Response(
+            queries.orphans(
+                request.user, system=q.get("system"), types=q["types"], limit=q.get("limit", 1000)
+            )
+        )
+
+
+class CheckView(APIView):
+    """The pre-change check: what submitting this SQL to the job would change, without saving
+    anything. `breaking` is true when some field would lose its lineage."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=CheckSerializer, responses=Report)
+    def post(self, request):
+        body = CheckSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        job = get_job(request.user, body.validated_data["job"])
+        return Response(queries.check_change(job, body.validated_data["sql"]))
+
+
+class OpenLineageView(APIView):
+    """Receive an OpenLineage RunEvent (spec 2-0-2) and record its lineage as a job version.
+    Dataset namespaces map to systems of the same key; `?system=KEY` is the fallback, and the
+    system of a new job."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        request=inline_serializer("RunEvent", {"eventType": serializers.CharField()}),
+        responses={
+            201: EtlJobVersionSerializer,
+            202: OpenApiResponse(description="Accepted; FAIL/ABORT events record nothing."),
+        },
+    )
+    def post(self, request):
+        event = request.data
+        errors = openlineage.validate(event)
+        if errors:
+            raise RequestError(
+                f"Not a valid RunEvent: {errors[0]['path']}: {errors[0]['message']}", errors
+            )
+        fallback = self._fallback_system(request)
+        job = openlineage.find_job(event)
+        self._check_permission(request.user, job)
+        try:
+            version = openlineage.record_event(Actor.from_request(request), event, fallback)
+        except openlineage.EventError as exc:
+            raise RequestError(str(exc), exc.errors) from None
+        if version is None:
+            return Response({"recorded": False}, status=status.HTTP_202_ACCEPTED)
+        return Response(EtlJobVersionSerializer(version).data, status=status.HTTP_201_CREATED)
+
+    def _fallback_system(self, request):
+        key = request.query_params.get("system")
+        if not key:
+            return None
+        system = visible(request.user, SourceSystem.objects.all()).filter(key=key.lower()).first()
+        if system is None:
+            raise RequestError(
+                f"No system {key!r}.", [{"path": "system", "message": f"No system {key!r}."}]
+            )
+        return system
+
+    @staticmethod
+    def _check_permission(user, job) -> None:
+        if job is None:
+            if not (user.is_superuser or user.has_perm(perm_name(EtlJob, "add"))):
+                raise exceptions.PermissionDenied("You may not register jobs.")
+        elif not user_can(user, "view", job):
+            raise exceptions.NotFound(f"Job {job.key!r} exists and is not yours to read.")
+        elif not user_can(user, "change", job):
+            raise exceptions.PermissionDenied(f"You may not change job {job.key!r}.")
+
+
+def get_job(user, key: str) -> EtlJob:
+    return get_object_or_404(visible(user, EtlJob.objects.all()), key=key.lower())

@@ -1,0 +1,36 @@
+from django.db import models
+
+
+class Dialect(models.TextChoices):
+    """SQL dialects a job may be written in (sqlglot's names plus the aliases the parser reads)."""
+
+    ANSI = "ansi", "ANSI / generic"
+    POSTGRES = "postgres", "PostgreSQL"
+    MYSQL = "mysql", "MySQL"
+    TSQL = "tsql", "SQL Server (T-SQL)"
+    SNOWFLAKE = "snowflake", "Snowflake"
+    BIGQUERY = "bigquery", "BigQuery"
+    REDSHIFT = "redshift", "Redshift"
+    SPARK = "spark", "Spark SQL"
+    DATABRICKS = "databricks", "Databricks"
+    HIVE = "hive", "Hive"
+    ORACLE = "oracle", "Oracle"
+    DUCKDB = "duckdb", "DuckDB"
+    TRINO = "trino", "Trino"
+
+
+class ParseStatus(models.TextChoices):
+    OK = "ok", "Parsed"
+    PARTIAL = "partial", "Partly parsed"
+    FAILED = "failed", "Failed to parse"
+
+
+class VersionOrigin(models.TextChoices):
+    SQL = "sql", "SQL submitted"
+    OPENLINEAGE = "openlineage", "OpenLineage event"
+    REBUILD = "rebuild", "Re-parse by rebuild_lineage"
+
+
+class EdgeType(models.TextChoices):
+    DIRECT = "DIRECT", "Direct"
+    INDIRECT = "INDIRECT", "Indirect"

@@ -1,0 +1,64 @@
+"""`manage.py lineage_check --job KEY FILE.sql`: the pre-change check, for CI gates.
+
+Exit status: 0 nothing downstream loses lineage; 1 something would lose its lineage; 2 the SQL
+does not parse at all (the job would keep its current lineage, so the change is unverified)."""
+
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from lineage.choices import ParseStatus
+from lineage.models import EtlJob
+from lineage.queries import check_change
+
+
+class Command(BaseCommand):
+    help = "Report what new SQL for a job would change in the lineage, without saving anything."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="the proposed SQL ('-' for stdin)")
+        parser.add_argument("--job", required=True, help="the job's key")
+        parser.add_argument("--json", action="store_true", dest="as_json", help="print JSON")
+
+    def handle(self, file, job, as_json=False, **options):
+        found = EtlJob.objects.select_related("system").filter(key=job.lower()).first()
+        if found is None:
+            raise CommandError(f"No job {job!r}.", returncode=2)
+        try:
+            sql = self.stdin.read() if file == "-" else Path(file).read_text()
+        except OSError as exc:
+            raise CommandError(f"Cannot read {file}: {exc.strerror}", returncode=2) from None
+        report = check_change(found, sql)
+        if as_json:
+            self.stdout.write(_dumps(report))
+        else:
+            self._summary(report)
+        if report["status"] == ParseStatus.FAILED:
+            raise CommandError("The SQL does not parse; nothing was checked.", returncode=2)
+        if report["breaking"]:
+            raise CommandError(
+                f"{len(report['lineage_lost'])} field(s) would lose their lineage.", returncode=1
+            )
+
+    def _summary(self, report: dict) -> None:
+        write = self.stdout.write
+        write(f"job {report['job']}: parse {report['status']}")
+        for error in report["errors"]:
+            write(f"  error line {error['line']}: {error['message']}")
+        for name in ("edges_added", "edges_removed"):
+            write(f"{name.replace('_', ' ')}: {len(report[name])}")
+            for edge in report[name]:
+                write(f"  {edge['source']} -> {edge['target']} ({edge['type']})")
+        for ref in report["lineage_lost"]:
+            write(f"LOSES LINEAGE: {ref}")
+        affected = report["affected"]
+        write(f"affected fields: {len(affected['fields'])}")
+        for item in affected["datasets"]:
+            write(f"  dataset {item['ref']} (owner: {item['owning_team'] or '-'})")
+        for item in affected["jobs"]:
+            write(f"  job {item['key']} (owner: {item['owner'] or '-'})")
+
+
+def _dumps(data) -> str:
+    return json.dumps(data, indent=2, default=str)

@@ -1,0 +1,305 @@
+"""Read-only questions over the stored lineage: the Django side of lineage.graph (ids in,
+references out), and the pre-change check. Nothing here writes."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from catalog.choices import SystemKind
+from catalog.models import Dataset, Field
+from catalog.refs import format_field_ref, parse_dataset_ref, parse_field_ref
+from core.permissions import perm_name, visible
+from lineage import graph as g
+from lineage import graphstore
+from lineage.choices import ParseStatus
+from lineage.models import EtlJob, LineageEdge
+from lineage.services import Resolver, edge_key, parse, parse_status, plan
+
+# Systems whose fields are derived: a field there without upstream is an orphan.
+DERIVED_KINDS = (SystemKind.WAREHOUSE, SystemKind.MART)
+CHUNK = 900  # ids per IN (...): below SQLite's smallest variable limit
+
+
+def _chunks(ids):
+    ids = list(ids)
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
+
+
+def field_refs(ids) -> dict[int, str]:
+    out = {}
+    for chunk in _chunks(ids):
+        rows = Field.objects.filter(pk__in=chunk).values_list(
+            "pk", "dataset__system__key", "dataset__name", "name"
+        )
+        out.update({pk: format_field_ref(s, d, c) for pk, s, d, c in rows})
+    return out
+
+
+def dataset_refs(ids) -> dict[int, str]:
+    out = {}
+    for chunk in _chunks(ids):
+        rows = Dataset.objects.filter(pk__in=chunk).values_list("pk", "system__key", "name")
+        out.update({pk: f"{s}:{n}" for pk, s, n in rows})
+    return out
+
+
+def job_keys(ids) -> dict[int, str]:
+    return dict(EtlJob.objects.filter(pk__in=list(ids)).values_list("pk", "key"))
+
+
+# Who may see what ----------------------------------------------------------------------------
+
+
+def allowed_jobs(user) -> frozenset[int] | None:
+    """None when the user reads all lineage (a role, or superuser); else the jobs granted."""
+    if user.is_superuser or user.has_perm(perm_name(EtlJob, "view")):
+        return None
+    return frozenset(visible(user, EtlJob.objects.all()).values_list("pk", flat=True))
+
+
+def find_field(user, ref: str) -> Field:
+    """The field `ref` names, if the user may see it (RefError / LookupError otherwise)."""
+    parsed = parse_field_ref(ref)
+    queryset = visible(user, Field.objects.all(), ("dataset", "dataset__system"))
+    found = queryset.filter(
+        dataset__system__key=parsed.system, dataset__name=parsed.dataset, name=parsed.column
+    ).first()
+    if found is None:
+        raise LookupError(f"No field {ref!r}.")
+    return found
+
+
+def find_dataset(user, ref: str) -> Dataset:
+    parsed = parse_dataset_ref(ref)
+    queryset = visible(user, Dataset.objects.all(), ("system",))
+    found = queryset.filter(system__key=parsed.system, name=parsed.dataset).first()
+    if found is None:
+        raise LookupError(f"No dataset {ref!r}.")
+    return found
+
+
+# Graph questions -----------------------------------------------------------------------------
+
+
+def walk(
+    user,
+    node: Field | Dataset,
+    *,
+    direction: str = "downstream",
+    depth: int | None = None,
+    types: int = g.ALL_TYPES,
+    limit: int | None = None,
+) -> dict:
+    """Upstream and/or downstream of a field (column graph) or a dataset (table graph)."""
+    is_field = isinstance(node, Field)
+    jobs = allowed_jobs(user)
+    limit = min(limit or settings.LINEAGE_MAX_RESULTS, settings.LINEAGE_MAX_RESULTS)
+    walks = {}
+    with graphstore.reading() as graphs:
+        for name in ("upstream", "downstream"):
+            if direction in (name, "both"):
+                walks[name] = g.traverse(
+                    graphs.fields if is_field else graphs.datasets,
+                    [node.pk],
+                    upstream=name == "upstream",
+                    depth=depth,
+                    max_depth=settings.LINEAGE_MAX_DEPTH,
+                    types=types,
+                    limit=limit,
+                    jobs=jobs,
+                )
+    nodes = {n for w in walks.values() for r in w["results"] for n in r["path"]}
+    refs = (field_refs if is_field else dataset_refs)(nodes)
+    keys = job_keys({j for w in walks.values() for r in w["results"] for j in r["jobs"]})
+    out = {"node": node.ref, "kind": "field" if is_field else "dataset", "direction": direction}
+    for name, result in walks.items():
+        out[name] = {
+            "count": len(result["results"]),
+            "partial": result["partial"],
+            "results": [
+                {
+                    "ref": refs[r["node"]],
+                    "depth": r["depth"],
+                    "path": [refs[n] for n in r["path"]],
+                    "jobs": [keys[j] for j in r["jobs"]],
+                }
+                for r in result["results"]
+            ],
+        }
+    return out
+
+
+def paths(user, source: Field, target: Field, *, types: int, limit: int) -> dict:
+    jobs = allowed_jobs(user)
+    with graphstore.reading() as graphs:
+        found = g.all_paths(
+            graphs.fields,
+            source.pk,
+            target.pk,
+            max_depth=settings.LINEAGE_MAX_DEPTH,
+            types=types,
+            limit=limit,
+            jobs=jobs,
+        )
+    refs = field_refs({n for p in found["paths"] for n in p["nodes"]})
+    keys = job_keys({j for p in found["paths"] for j in p["jobs"]})
+    return {
+        "source": source.ref,
+        "target": target.ref,
+        "count": len(found["paths"]),
+        "partial": found["partial"],
+        "paths": [
+            {"fields": [refs[n] for n in p["nodes"]], "jobs": [keys[j] for j in p["jobs"]]}
+            for p in found["paths"]
+        ],
+    }
+
+
+def cycles(user, *, types: int, limit: int) -> dict:
+    jobs = allowed_jobs(user)
+    with graphstore.reading() as graphs:
+        found = g.cycles(
+            graphs.fields,
+            max_length=settings.LINEAGE_MAX_DEPTH,
+            types=types,
+            limit=limit,
+            jobs=jobs,
+        )
+    refs = field_refs({n for c in found["cycles"] for n in c})
+    return {
+        "count": len(found["cycles"]),
+        "partial": found["partial"],
+        "cycles": [[refs[n] for n in c] for c in found["cycles"]],
+    }
+
+
+def orphan_candidates(user, system: str | None = None):
+    """Fields that should come from somewhere: in warehouse or mart systems, or discovered."""
+    queryset = visible(user, Field.objects.all(), ("dataset", "dataset__system"))
+    queryset = queryset.filter(dataset__system__kind__in=DERIVED_KINDS) | queryset.filter(
+        discovered=True
+    )
+    if system:
+        queryset = queryset.filter(dataset__system__key=system.lower())
+    return queryset.order_by("dataset__system__key", "dataset__name", "ordinal", "name")
+
+
+def orphans(user, *, system: str | None, types: int, limit: int) -> dict:
+    ids = list(orphan_candidates(user, system).values_list("pk", flat=True))
+    jobs = allowed_jobs(user)
+    with graphstore.reading() as graphs:
+        found = g.orphans(graphs.fields, ids, types, jobs)
+    refs = field_refs(found[:limit])
+    return {
+        "count": len(found),
+        "partial": len(found) > limit,
+        "orphans": [refs[n] for n in found[:limit]],
+    }
+
+
+# The pre-change check ------------------------------------------------------------------------
+
+
+def _edge_view(edge: LineageEdge) -> dict:
+    return {
+        "source": edge.source.ref,
+        "target": edge.target.ref,
+        "type": edge.type,
+        "subtype": edge.subtype,
+        "masking": edge.masking,
+    }
+
+
+def check_change(job: EtlJob, sql: str) -> dict:
+    """What submitting `sql` to `job` would do, without saving anything: edges added and
+    removed, fields that would lose their lineage, and everything downstream of the changed
+    fields with the owners to tell. `breaking` is true when some field loses its lineage."""
+    resolver = Resolver(None, job.system, create=False)
+    result = parse(resolver, sql, job.dialect)
+    status, errors = parse_status(result)
+    report = {"job": job.key, "status": status, "errors": errors, "breaking": False}
+    current = {
+        edge_key(e): e
+        for e in LineageEdge.objects.filter(job=job).select_related(
+            "source__dataset__system", "target__dataset__system"
+        )
+    }
+    proposed = {} if status == ParseStatus.FAILED else plan(resolver, result).edges
+    if status == ParseStatus.FAILED:
+        proposed = current  # a failed version changes nothing: the job keeps its edges
+    report["warnings"] = resolver.warnings
+    added = [e for k, e in proposed.items() if k not in current]
+    removed = [e for k, e in current.items() if k not in proposed]
+    report["edges_added"] = [_edge_view(e) for e in added]
+    report["edges_removed"] = [_edge_view(e) for e in removed]
+    changed = {e.target_id for e in [*added, *removed] if e.target_id}
+    with graphstore.reading() as graphs:
+        lost = _lost_lineage(graphs.fields, job, removed, proposed.values())
+        downstream = g.traverse(
+            graphs.fields, sorted(changed), max_depth=settings.LINEAGE_MAX_DEPTH
+        )
+    report["lineage_lost"] = [f.ref for f in lost]
+    report["breaking"] = bool(lost)
+    report["affected"] = _affected(
+        job, changed, downstream["results"], {f.pk for f in lost}, downstream["partial"]
+    )
+    return report
+
+
+def _lost_lineage(graph, job: EtlJob, removed, proposed) -> list[Field]:
+    """Targets of removed edges that would be left with no upstream at all, or with no DIRECT
+    upstream where they had one."""
+    incoming: dict[int, int] = {}
+    for edge in proposed:
+        if edge.target_id:
+            incoming[edge.target_id] = incoming.get(edge.target_id, 0) | g.TYPE_BITS[edge.type]
+    lost = {}
+    for edge in removed:
+        before = g.upstream_masks(graph, edge.target_id)
+        after = g.upstream_masks(graph, edge.target_id, without_job=job.pk)
+        mask_before = _union(before.values())
+        mask_after = _union(after.values()) | incoming.get(edge.target_id, 0)
+        if (mask_before and not mask_after) or (
+            mask_before & g.DIRECT and not mask_after & g.DIRECT
+        ):
+            lost[edge.target_id] = edge.target
+    return list(lost.values())
+
+
+def _union(masks) -> int:
+    out = 0
+    for m in masks:
+        out |= m
+    return out
+
+
+def _affected(job: EtlJob, changed: set[int], results, lost: set[int], partial: bool) -> dict:
+    depth = dict.fromkeys(changed, 0) | {r["node"]: r["depth"] for r in results}
+    rows = Field.objects.filter(pk__in=list(depth)).select_related("dataset__system")
+    fields = sorted(rows, key=lambda f: (depth[f.pk], f.ref))
+    job_ids = {job.pk} | {j for r in results for j in r["jobs"]}
+    jobs = EtlJob.objects.filter(pk__in=job_ids).select_related("owner").order_by("key")
+    datasets = {f.dataset.ref: f.dataset.system for f in fields}
+    return {
+        "partial": partial,
+        "fields": [
+            {
+                "ref": f.ref,
+                "depth": depth[f.pk],
+                "loses_lineage": f.pk in lost,
+                "owning_team": f.dataset.system.owning_team,
+            }
+            for f in fields
+        ],
+        "datasets": [
+            {"ref": ref, "owning_team": system.owning_team, "contact": system.technical_contact}
+            for ref, system in sorted(datasets.items())
+        ],
+        "jobs": [{"key": j.key, "owner": _username(j.owner)} for j in jobs],
+    }
+
+
+def _username(user) -> str | None:
+    return user.get_username() if isinstance(user, get_user_model()) else None

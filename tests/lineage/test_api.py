@@ -1,0 +1,421 @@
+"""/api/v1/lineage/: jobs, versions, edges, graph questions and the pre-change check, for every
+kind of caller."""
+
+from __future__ import annotations
+
+from guardian.shortcuts import assign_perm
+
+from lineage.models import EtlJob, EtlJobVersion
+from tests.lineage.helpers import API, BROKEN_SQL, LineageTestCase
+
+JOBS = API + "jobs/"
+GRAPH = API + "graph/"
+
+
+def job_url(key: str, suffix: str = "") -> str:
+    return f"{JOBS}{key}/{suffix}"
+
+
+class JobEndpointTests(LineageTestCase):
+    def test_anonymous_caller_gets_401_everywhere(self):
+        client = self.as_(None)
+        for method, url in [
+            ("get", JOBS),
+            ("post", JOBS),
+            ("get", job_url("load_customer")),
+            ("patch", job_url("load_customer")),
+            ("delete", job_url("load_customer")),
+            ("post", job_url("load_customer", "submit/")),
+            ("get", API + "versions/"),
+            ("get", API + "edges/"),
+            ("get", API + "dataset-edges/"),
+            ("get", GRAPH + "?field=dw:dw.customer.tier"),
+            ("get", GRAPH + "cycles/"),
+            ("get", GRAPH + "orphans/"),
+            ("get", GRAPH + "paths/"),
+            ("post", API + "check/"),
+            ("post", API + "openlineage/"),
+        ]:
+            with self.subTest(method=method, url=url):
+                self.assert_error(getattr(client, method)(url, {}), 401, code="not_authenticated")
+
+    def test_outsider_sees_empty_lists_and_404s(self):
+        client = self.as_(self.outsider)
+        for url in (JOBS, API + "versions/", API + "edges/", API + "dataset-edges/"):
+            with self.subTest(url=url):
+                body = client.get(url).json()
+                self.assertEqual((body["count"], body["results"]), (0, []))
+        for method in ("get", "patch", "delete"):
+            self.assert_error(getattr(client, method)(job_url("load_customer"), {}), 404)
+        self.assert_error(client.post(job_url("load_customer", "submit/"), {"sql": "x"}), 404)
+        version = self.customer_job.current_version
+        self.assert_error(client.get(f"{API}versions/{version.pk}/"), 404)
+
+    def test_vendor_granted_one_job_sees_only_that_one_and_cannot_change_it(self):
+        assign_perm("lineage.view_etljob", self.vendor, self.customer_job)
+        client = self.as_(self.vendor)
+        self.assertEqual([j["key"] for j in client.get(JOBS).json()["results"]], ["load_customer"])
+        self.assertEqual(client.get(job_url("load_customer")).status_code, 200)
+        self.assert_error(client.get(job_url("load_sales")), 404)
+        self.assert_error(client.patch(job_url("load_customer"), {"name": "x"}), 403)
+        versions = client.get(API + "versions/").json()["results"]
+        self.assertEqual({v["job"] for v in versions}, {"load_customer"})
+        edges = client.get(API + "edges/").json()["results"]
+        self.assertEqual({e["job"] for e in edges}, {"load_customer"})
+
+    def test_everyone_with_a_role_reads_every_job(self):
+        for user in (self.committee, self.steward, self.consumer, self.other_engineer):
+            with self.subTest(user=user.username):
+                self.assertEqual(self.as_(user).get(JOBS).json()["count"], 2)
+
+    def test_owner_changes_its_job_and_another_engineer_may_not(self):
+        response = self.as_(self.engineer).patch(job_url("load_customer"), {"schedule": "hourly"})
+        self.assertEqual(response.status_code, 200, response.content)
+        self.assertIn("ETag", response.headers)
+        self.assertEqual(response.json()["schedule"], "hourly")
+        other = self.as_(self.other_engineer)
+        self.assert_error(other.patch(job_url("load_customer"), {"schedule": "never"}), 403)
+        self.assert_error(other.delete(job_url("load_customer")), 403)
+        self.assert_error(other.post(job_url("load_customer", "submit/"), {"sql": "SELECT 1"}), 403)
+        self.assertEqual(self.customer_job.versions.count(), 1)
+
+    def test_a_new_owner_may_maintain_the_job(self):
+        self.as_(self.engineer).patch(job_url("load_customer"), {"owner": "other_engineer"})
+        response = self.as_(self.other_engineer).patch(job_url("load_customer"), {"name": "x"})
+        self.assertEqual(response.status_code, 200, response.content)
+
+    def test_engineers_and_stewards_register_jobs_other_roles_may_not(self):
+        for user, key in ((self.engineer, "a"), (self.steward, "b")):
+            response = self.as_(user).post(JOBS, {"key": key, "name": "A", "system": "dw"})
+            self.assertEqual(response.status_code, 201, response.content)
+            self.assertEqual(response.json()["owner"], user.username)
+        for user in (self.committee, self.consumer, self.vendor, self.outsider):
+            response = self.as_(user).post(JOBS, {"key": "c", "name": "C", "system": "dw"})
+            self.assert_error(response, 403)
+        self.assertFalse(EtlJob.objects.filter(key="c").exists())
+
+    def test_job_is_found_by_its_key_in_any_case(self):
+        body = self.as_(self.consumer).get(job_url("LOAD_Customer")).json()
+        self.assertEqual(body["key"], "load_customer")
+        self.assertEqual(body["current_version"]["number"], 1)
+        self.assertEqual(body["system"], "dw")
+        self.assertEqual(body["owner"], "engineer")
+
+    def test_bad_job_payloads_are_400_naming_the_field(self):
+        client = self.as_(self.engineer)
+        for payload, path in [
+            ({"key": "Not a slug!", "name": "x", "system": "dw"}, "key"),
+            ({"key": "ok", "name": "x", "system": "nope"}, "system"),
+            ({"key": "ok", "name": "x", "system": "dw", "dialect": "cobol"}, "dialect"),
+            ({"key": "load_customer", "name": "x", "system": "dw"}, ""),
+            ({"name": "x", "system": "dw"}, "key"),
+        ]:
+            with self.subTest(payload=payload):
+                self.assert_error(client.post(JOBS, payload, format="json"), 400, path=path)
+
+    def test_deleting_a_job_removes_its_versions_and_edges(self):
+        response = self.as_(self.engineer).delete(job_url("load_customer"))
+        self.assertEqual(response.status_code, 204)
+        self.assertFalse(EtlJobVersion.objects.filter(job__key="load_customer").exists())
+
+
+class SubmitEndpointTests(LineageTestCase):
+    def test_submitting_sql_creates_a_version(self):
+        response = self.as_(self.engineer).post(
+            job_url("load_customer", "submit/"),
+            {"sql": "INSERT INTO dw.customer (tier) SELECT tier FROM public.contacts;"},
+            format="json",
+        )
+        self.assertEqual(response.status_code, 201, response.content)
+        body = response.json()
+        self.assertEqual((body["number"], body["status"], body["is_current"]), (2, "ok", True))
+        self.assertEqual(body["errors"], [])
+
+    def test_sql_that_does_not_parse_is_stored_with_its_errors_and_answered_201(self):
+        response = self.as_(self.engineer).post(
+            job_url("load_customer", "submit/"), {"sql": BROKEN_SQL}, format="json"
+        )
+        self.assertEqual(response.status_code, 201, response.content)
+        body = response.json()
+        self.assertEqual((body["status"], body["is_current"]), ("failed", False))
+        self.assertEqual(body["errors"][0]["line"], 1)
+        self.assertTrue(body["errors"][0]["message"])
+        job = self.as_(self.engineer).get(job_url("load_customer")).json()
+        self.assertEqual(job["current_version"]["number"], 1)
+
+    def test_blank_or_missing_sql_is_400(self):
+        client = self.as_(self.engineer)
+        for payload in ({}, {"sql": "   "}, {"sql": None}):
+            with self.subTest(payload=payload):
+                self.assert_error(
+                    client.post(job_url("load_customer", "submit/"), payload, format="json"),
+                    400,
+                    code="invalid",
+                    path="sql",
+                )
+
+    def test_version_detail_shows_errors_and_the_parser_result(self):
+        self.as_(self.engineer).post(job_url("load_customer", "submit/"), {"sql": BROKEN_SQL})
+        versions = self.as_(self.consumer).get(API + "versions/?job=load_customer").json()
+        self.assertEqual([v["number"] for v in versions["results"]], [2, 1])
+        detail = self.as_(self.consumer).get(f"{API}versions/{versions['results'][0]['id']}/")
+        body = detail.json()
+        self.assertEqual(body["status"], "failed")
+        self.assertIn("statements", body["result"])
+        failed = self.as_(self.consumer).get(API + "versions/?status=failed").json()
+        self.assertEqual(failed["count"], 1)
+
+
+class EdgeEndpointTests(LineageTestCase):
+    def test_edges_filter_by_job_type_source_and_target(self):
+        client = self.as_(self.committee)
+        rows = client.get(API + "edges/?job=load_customer").json()["results"]
+        self.assertEqual(len(rows), 3)
+        self.assertEqual(
+            rows[0].keys(),
+            {
+                "id",
+                "source",
+                "target",
+                "type",
+                "subtype",
+                "expression",
+                "masking",
+                "job",
+                "job_version",
+            },
+        )
+        direct = client.get(API + "edges/?job=load_sales&type=DIRECT").json()
+        self.assertEqual(direct["count"], 3)
+        by_target = client.get(API + "edges/?target=dw:dw.customer.email_hash").json()["results"]
+        self.assertEqual(
+            [(e["source"], e["masking"]) for e in by_target], [("crm:public.contacts.email", True)]
+        )
+        by_source = client.get(API + "edges/?source=dw:dw.customer.tier").json()["results"]
+        self.assertEqual([e["target"] for e in by_source], ["dw:dw.sales.tier"])
+        self.assertEqual(client.get(API + "edges/?masking=true").json()["count"], 1)
+
+    def test_a_malformed_reference_filter_matches_nothing(self):
+        body = self.as_(self.committee).get(API + "edges/?source=no-colon").json()
+        self.assertEqual(body["count"], 0)
+
+    def test_an_invalid_type_filter_is_400(self):
+        self.assert_error(
+            self.as_(self.committee).get(API + "edges/?type=SIDEWAYS"), 400, path="type"
+        )
+
+    def test_dataset_edges_list_the_table_lineage(self):
+        rows = self.as_(self.committee).get(API + "dataset-edges/?target=dw:dw.sales").json()
+        self.assertEqual(
+            sorted(r["source"] for r in rows["results"]),
+            ["dw:dw.customer", "pos:sales.transactions"],
+        )
+
+
+class GraphEndpointTests(LineageTestCase):
+    def walk(self, user=None, **params):
+        return self.as_(user or self.steward).get(GRAPH, params)
+
+    def test_downstream_of_a_field_with_paths_and_jobs(self):
+        body = self.walk(field="crm:public.contacts.tier").json()
+        self.assertEqual(body["node"], "crm:public.contacts.tier")
+        results = {r["ref"]: r for r in body["downstream"]["results"]}
+        self.assertEqual(set(results), {"dw:dw.customer.tier", "dw:dw.sales.tier"})
+        self.assertEqual(
+            results["dw:dw.sales.tier"]["path"],
+            ["crm:public.contacts.tier", "dw:dw.customer.tier", "dw:dw.sales.tier"],
+        )
+        self.assertEqual(results["dw:dw.sales.tier"]["jobs"], ["load_customer", "load_sales"])
+        self.assertEqual(body["downstream"]["partial"], False)
+        self.assertNotIn("upstream", body)
+
+    def test_upstream_direct_only_versus_all_types(self):
+        direct = self.walk(field="dw:dw.sales.amount", direction="upstream", types="direct").json()
+        self.assertEqual(
+            [r["ref"] for r in direct["upstream"]["results"]], ["pos:sales.transactions.amount"]
+        )
+        every = self.walk(field="dw:dw.sales.amount", direction="upstream").json()
+        self.assertEqual(
+            {r["ref"] for r in every["upstream"]["results"]},
+            {
+                "pos:sales.transactions.amount",
+                "pos:sales.transactions.contact_id",
+                "dw:dw.customer.customer_id",
+                "crm:public.contacts.contact_id",
+            },
+        )
+
+    def test_depth_and_limit(self):
+        one_hop = self.walk(field="crm:public.contacts.tier", depth=1).json()["downstream"]
+        self.assertEqual([r["ref"] for r in one_hop["results"]], ["dw:dw.customer.tier"])
+        self.assertFalse(one_hop["partial"])
+        limited = self.walk(field="crm:public.contacts.contact_id", limit=1).json()["downstream"]
+        self.assertEqual((limited["count"], limited["partial"]), (1, True))
+
+    def test_both_directions_of_a_dataset(self):
+        body = self.walk(dataset="dw:dw.customer", direction="both").json()
+        self.assertEqual(body["kind"], "dataset")
+        self.assertEqual([r["ref"] for r in body["upstream"]["results"]], ["crm:public.contacts"])
+        self.assertEqual([r["ref"] for r in body["downstream"]["results"]], ["dw:dw.sales"])
+
+    def test_a_submitted_change_shows_in_the_next_graph_request(self):
+        self.assertEqual(
+            self.walk(field="crm:public.contacts.phone").json()["downstream"]["count"], 0
+        )
+        response = self.as_(self.engineer).post(
+            job_url("load_customer", "submit/"), {"sql": CUSTOMER_PLUS_PHONE}, format="json"
+        )
+        self.assertEqual(response.status_code, 201)
+        after = self.walk(field="crm:public.contacts.phone").json()["downstream"]["results"]
+        self.assertEqual([r["ref"] for r in after], ["dw:dw.customer.phone"])
+
+    def test_bad_queries_are_400(self):
+        for params, path in [
+            ({}, "field"),
+            ({"field": "a:b.c", "dataset": "a:b"}, "field"),
+            ({"field": "no-colon"}, "field"),
+            ({"field": "dw:dw.sales.amount", "direction": "sideways"}, "direction"),
+            ({"field": "dw:dw.sales.amount", "depth": 0}, "depth"),
+            ({"field": "dw:dw.sales.amount", "types": "some"}, "types"),
+            ({"field": "dw:dw.sales.amount", "limit": "many"}, "limit"),
+        ]:
+            with self.subTest(params=params):
+                self.assert_error(self.walk(**params), 400, code="invalid", path=path)
+
+    def test_a_vendor_follows_only_the_jobs_it_is_granted(self):
+        from catalog.models import SourceSystem
+
+        assign_perm("catalog.view_sourcesystem", self.vendor, SourceSystem.objects.get(key="crm"))
+        assign_perm("lineage.view_etljob", self.vendor, self.customer_job)
+        body = self.walk(self.vendor, field="crm:public.contacts.tier").json()
+        self.assertEqual([r["ref"] for r in body["downstream"]["results"]], ["dw:dw.customer.tier"])
+        self.assertEqual(
+            self.walk(field="crm:public.contacts.tier").json()["downstream"]["count"], 2
+        )
+
+    def test_unknown_and_invisible_fields_are_404(self):
+        self.assert_error(self.walk(field="dw:dw.sales.nothing"), 404)
+        self.assert_error(self.walk(self.outsider, field="dw:dw.sales.amount"), 404)
+        self.assert_error(self.walk(self.vendor, dataset="dw:dw.sales"), 404)
+
+    def test_paths_between_two_fields(self):
+        response = self.as_(self.engineer).get(
+            GRAPH + "paths/", {"source": "crm:public.contacts.tier", "target": "dw:dw.sales.tier"}
+        )
+        body = response.json()
+        self.assertEqual(
+            body["paths"],
+            [
+                {
+                    "fields": [
+                        "crm:public.contacts.tier",
+                        "dw:dw.customer.tier",
+                        "dw:dw.sales.tier",
+                    ],
+                    "jobs": ["load_customer", "load_sales"],
+                }
+            ],
+        )
+        self.assert_error(self.as_(self.engineer).get(GRAPH + "paths/", {"source": "x"}), 400)
+
+    def test_cycles(self):
+        self.add_job(
+            self.engineer,
+            "loop",
+            "INSERT INTO public.contacts (tier) SELECT tier FROM dw.sales;",
+            system="crm",
+        )
+        body = self.as_(self.engineer).get(GRAPH + "cycles/?types=direct").json()
+        self.assertEqual(
+            body["cycles"],
+            [["crm:public.contacts.tier", "dw:dw.customer.tier", "dw:dw.sales.tier"]],
+        )
+        self.assertEqual(self.as_(self.outsider).get(GRAPH + "cycles/").json()["cycles"], [])
+
+    def test_orphans_are_warehouse_fields_without_upstream(self):
+        body = self.as_(self.engineer).get(GRAPH + "orphans/?system=dw").json()
+        # Every dw field has an upstream edge in the fixtures: add one that does not.
+        self.assertEqual(body["orphans"], [])
+        self.add_job(self.engineer, "partial_load", "INSERT INTO dw.sales (extra) SELECT 1;")
+        self.add_job(
+            self.engineer, "fresh", "INSERT INTO dw.region (name) SELECT name FROM ref.regions;"
+        )
+        body = self.as_(self.engineer).get(GRAPH + "orphans/").json()
+        self.assertEqual(body["orphans"], ["dw:ref.regions.name"])
+        self.assertEqual(self.as_(self.outsider).get(GRAPH + "orphans/").json()["orphans"], [])
+
+
+class CheckEndpointTests(LineageTestCase):
+    def check(self, sql, user=None, job="load_customer"):
+        return self.as_(user or self.engineer).post(
+            API + "check/", {"job": job, "sql": sql}, format="json"
+        )
+
+    def test_dropping_a_column_reports_lost_lineage_downstream_and_owners(self):
+        before = EtlJobVersion.objects.count()
+        body = self.check(
+            "INSERT INTO dw.customer (customer_id, email_hash) "
+            "SELECT contact_id, MD5(email) FROM public.contacts;"
+        ).json()
+        self.assertEqual(body["status"], "ok")
+        self.assertTrue(body["breaking"])
+        self.assertEqual(body["lineage_lost"], ["dw:dw.customer.tier"])
+        self.assertEqual(
+            [(e["source"], e["target"]) for e in body["edges_removed"]],
+            [("crm:public.contacts.tier", "dw:dw.customer.tier")],
+        )
+        self.assertEqual(body["edges_added"], [])
+        fields = {f["ref"]: f for f in body["affected"]["fields"]}
+        self.assertEqual(set(fields), {"dw:dw.customer.tier", "dw:dw.sales.tier"})
+        self.assertTrue(fields["dw:dw.customer.tier"]["loses_lineage"])
+        self.assertEqual(fields["dw:dw.sales.tier"]["depth"], 1)
+        self.assertEqual(
+            body["affected"]["jobs"],
+            [
+                {"key": "load_customer", "owner": "engineer"},
+                {"key": "load_sales", "owner": "other_engineer"},
+            ],
+        )
+        self.assertEqual(
+            {d["ref"]: d["owning_team"] for d in body["affected"]["datasets"]},
+            {"dw:dw.customer": "Data Platform", "dw:dw.sales": "Data Platform"},
+        )
+        self.assertEqual(EtlJobVersion.objects.count(), before)  # nothing saved
+
+    def test_adding_a_column_is_not_breaking_and_creates_nothing(self):
+        from catalog.models import Field
+
+        fields = Field.objects.count()
+        body = self.check(CUSTOMER_PLUS_PHONE).json()
+        self.assertFalse(body["breaking"])
+        self.assertEqual(
+            [(e["source"], e["target"]) for e in body["edges_added"]],
+            [("crm:public.contacts.phone", "dw:dw.customer.phone")],
+        )
+        self.assertEqual(Field.objects.count(), fields)
+
+    def test_sql_that_does_not_parse_changes_nothing(self):
+        body = self.check(BROKEN_SQL).json()
+        self.assertEqual(body["status"], "failed")
+        self.assertEqual((body["edges_added"], body["edges_removed"]), ([], []))
+        self.assertTrue(body["errors"])
+
+    def test_bad_input_invisible_and_unknown_jobs(self):
+        self.assert_error(
+            self.as_(self.engineer).post(API + "check/", {"job": "load_customer"}), 400, path="sql"
+        )
+        self.assert_error(
+            self.as_(self.engineer).post(API + "check/", {"sql": "x"}), 400, path="job"
+        )
+        self.assert_error(self.check("SELECT 1", job="nope"), 404)
+        self.assert_error(self.check("SELECT 1", user=self.outsider), 404)
+
+    def test_any_reader_may_check(self):
+        self.assertEqual(self.check(CUSTOMER_PLUS_PHONE, user=self.committee).status_code, 200)
+
+
+CUSTOMER_PLUS_PHONE = """
+INSERT INTO dw.customer (customer_id, email_hash, tier, phone)
+SELECT c.contact_id, MD5(LOWER(c.email)), UPPER(c.tier), c.phone
+FROM public.contacts c;
+"""
