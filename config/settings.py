@@ -177,6 +177,14 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SORT_OPERATIONS": True,
+    # Several models have a `status` (or similar) with different choices: name each enum.
+    "ENUM_NAME_OVERRIDES": {
+        "CatalogStatusEnum": "catalog.choices.Status",
+        "ParseStatusEnum": "lineage.choices.ParseStatus",
+        "VersionOriginEnum": "lineage.choices.VersionOrigin",
+        "EdgeTypeEnum": "lineage.choices.EdgeType",
+        "DialectEnum": "lineage.choices.Dialect",
+    },
 }
 
 # Lineage graph queries: the largest depth and result count a caller may ask for.
