@@ -13,9 +13,13 @@ ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
 
 
+# One folder per benchmark process: two benchmarks running at once must not share a file.
+_TMP = tempfile.mkdtemp(prefix="bench-catalog-")
+
+
 def database_url(kind: str) -> str:
     if kind == "sqlite":
-        return f"sqlite:///{tempfile.gettempdir()}/bench-catalog.sqlite3"
+        return f"sqlite:///{_TMP}/catalog.sqlite3"
     if kind == "postgres":
         return POSTGRES_URL
     raise SystemExit(f"unknown database kind {kind!r}")
@@ -32,7 +36,7 @@ def setup(kind: str):
     from django.conf import settings
 
     if kind == "sqlite":
-        path = f"{tempfile.gettempdir()}/bench-catalog-test.sqlite3"
+        path = f"{_TMP}/test.sqlite3"
         settings.DATABASES["default"]["TEST"] = {"NAME": path}
     django.setup()
     from django.db import connection
