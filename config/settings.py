@@ -188,6 +188,8 @@ SPECTACULAR_SETTINGS = {
         "VersionOriginEnum": "lineage.choices.VersionOrigin",
         "EdgeTypeEnum": "lineage.choices.EdgeType",
         "DialectEnum": "lineage.choices.Dialect",
+        "VoteChoiceEnum": "governance.choices.VoteChoice",
+        "ReviewDecisionEnum": "governance.choices.ReviewDecision",
     },
 }
 

@@ -1,5 +1,25 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-router = DefaultRouter()
+from governance.api.views import (
+    CommitteeViewSet,
+    ConflictViewSet,
+    DefinitionViewSet,
+    KpiView,
+    MappingViewSet,
+    OwnershipViewSet,
+    ReviewViewSet,
+)
 
-urlpatterns = router.urls
+router = DefaultRouter()
+router.register("definitions", DefinitionViewSet, basename="fielddefinition")
+router.register("mappings", MappingViewSet, basename="fieldmapping")
+router.register("reviews", ReviewViewSet, basename="review")
+router.register("committees", CommitteeViewSet, basename="committee")
+router.register("conflicts", ConflictViewSet, basename="conflict")
+router.register("ownerships", OwnershipViewSet, basename="ownership")
+
+urlpatterns = [
+    path("kpis/", KpiView.as_view(), name="governance-kpis"),
+    *router.urls,
+]

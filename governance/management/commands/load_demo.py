@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from core.audit import Actor
-from governance import demo, demo_lineage
+from governance import demo, demo_governance, demo_lineage
 
 
 class Command(BaseCommand):
@@ -17,6 +17,7 @@ class Command(BaseCommand):
         users = demo.load_users(actor)
         demo.load_catalog(actor)
         demo_lineage.load(actor)
+        demo_governance.load(actor)
         self.stdout.write(self.style.SUCCESS("Retail demo loaded."))
         tokens = {} if no_tokens else demo.issue_demo_tokens(actor, users)
         self.stdout.write("")

@@ -1,0 +1,434 @@
+"""Governance representations. Definitions are read with their version in force and (for those
+who may see it) the pending one; writes of meaning are routed to a version by the services."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from catalog.api.serializers import DatasetRefField
+from catalog.models import Field, SourceSystem
+from catalog.refs import RefError, parse_field_ref
+from core.permissions import visible
+from governance import services
+from governance.choices import CommitteeRole, OwnerRole, ReviewDecision, VoteChoice
+from governance.models import (
+    CONTENT_FIELDS,
+    Committee,
+    DefinitionVersion,
+    FieldDefinition,
+    FieldMapping,
+    Ownership,
+    Review,
+    StatusChange,
+    Vote,
+    definition_key_validator,
+)
+from governance.permissions import definitions_visible_to, version_visible
+from governance.workflow import may_vote, workflow_for
+
+
+class UserField(serializers.SlugRelatedField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("slug_field", "username")
+        kwargs.setdefault("queryset", get_user_model().objects.filter(is_active=True))
+        super().__init__(**kwargs)
+
+
+def _name(user) -> str | None:
+    return user.get_username() if user is not None else None
+
+
+class VersionSerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = DefinitionVersion
+        fields = [
+            "number",
+            "status",
+            *CONTENT_FIELDS,
+            "change_note",
+            "author",
+            "created_at",
+            "submitted_at",
+            "decided_at",
+        ]
+        read_only_fields = fields
+
+
+class VersionContentSerializer(serializers.ModelSerializer):
+    """The meaning of a definition as written (validated again by the model's clean())."""
+
+    class Meta:
+        model = DefinitionVersion
+        fields = [*CONTENT_FIELDS, "change_note"]
+
+
+class DefinitionSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(
+        view_name="fielddefinition-detail", lookup_field="key"
+    )
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    steward = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    last_certified_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    replaced_by = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    status = serializers.SerializerMethodField()
+    recertification_due = serializers.DateTimeField(read_only=True)
+    effective = serializers.SerializerMethodField()
+    pending = serializers.SerializerMethodField()
+    allowed_actions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FieldDefinition
+        fields = [
+            "id",
+            "url",
+            "key",
+            "domain",
+            "status",
+            "owner",
+            "steward",
+            "owning_team",
+            "review_interval_months",
+            "last_certified_at",
+            "last_certified_by",
+            "recertification_due",
+            "replaced_by",
+            "sunset_date",
+            "effective",
+            "pending",
+            "allowed_actions",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def _user(self):
+        request = self.context.get("request")
+        return request.user if request is not None else None
+
+    def get_status(self, definition) -> str:
+        return services.definition_status(definition)
+
+    def get_effective(self, definition) -> dict | None:
+        version = definition.effective_version
+        return VersionSerializer(version).data if version else None
+
+    def get_pending(self, definition) -> dict | None:
+        version = definition.pending_version
+        if version is None or not version_visible(self._user(), version):
+            return None
+        return VersionSerializer(version).data
+
+    def get_allowed_actions(self, definition) -> list[str]:
+        return services.available_actions(self._user(), definition)
+
+
+class DefinitionWriteSerializer(serializers.ModelSerializer):
+    """Who answers for the definition, and its meaning (which goes to a draft version)."""
+
+    key = serializers.CharField(max_length=100, validators=[definition_key_validator])
+    owner = UserField(required=False, allow_null=True)
+    steward = UserField(required=False, allow_null=True)
+
+    class Meta:
+        model = FieldDefinition
+        fields = ["key", "domain", "owner", "steward", "owning_team", "review_interval_months"]
+        validators: list = []
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields.update(VersionContentSerializer().get_fields())
+        return fields
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class DeprecateSerializer(ReasonSerializer):
+    replaced_by = serializers.SlugRelatedField(
+        slug_field="key", queryset=FieldDefinition.objects.all()
+    )
+    sunset_date = serializers.DateField()
+
+    def validate_replaced_by(self, definition):
+        user = self.context["request"].user
+        if not definitions_visible_to(user, FieldDefinition.objects.filter(pk=definition.pk)):
+            raise serializers.ValidationError(f"No definition {definition.key!r}.")
+        return definition
+
+
+class BulkSubmitSerializer(ReasonSerializer):
+    keys = serializers.ListField(child=serializers.CharField(), allow_empty=False, max_length=1000)
+
+
+class SubmittedSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    version = serializers.IntegerField()
+    status = serializers.CharField()
+
+
+class DiffChangeSerializer(serializers.Serializer):
+    attribute = serializers.CharField()
+    to = serializers.JSONField()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.JSONField()
+        return fields
+
+
+class DiffSerializer(serializers.Serializer):
+    definition = serializers.CharField()
+    to_version = serializers.IntegerField()
+    changes = DiffChangeSerializer(many=True)
+    unchanged = serializers.ListField(child=serializers.CharField())
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from_version"] = serializers.IntegerField()
+        return fields
+
+
+class StatusChangeSerializer(serializers.ModelSerializer):
+    subject = serializers.SerializerMethodField()
+
+    class Meta:
+        model = StatusChange
+        fields = [
+            "id",
+            "subject",
+            "transition",
+            "from_status",
+            "to_status",
+            "via",
+            "actor_name",
+            "at",
+            "reason",
+            "review",
+        ]
+        read_only_fields = fields
+
+    def get_subject(self, change) -> str:
+        return self.context.get("labels", {}).get(change.object_id, str(change.object_id))
+
+
+# Mappings ----------------------------------------------------------------------------------------
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "integer"},
+            {"type": "string", "example": "pos:sales.transactions.amount"},
+        ],
+        "description": "Written as an id or a reference; read as {id, ref}.",
+    }
+)
+class FieldRefField(serializers.Field):
+    """A catalog field given by id or by reference; one the caller cannot see is unknown."""
+
+    def to_internal_value(self, data):
+        queryset = visible(
+            self.context["request"].user,
+            Field.objects.select_related("dataset__system"),
+            ("dataset", "dataset__system"),
+        )
+        if isinstance(data, int) and not isinstance(data, bool):
+            found = queryset.filter(pk=data).first()
+        elif isinstance(data, str):
+            try:
+                ref = parse_field_ref(data)
+            except RefError as exc:
+                raise serializers.ValidationError(str(exc)) from None
+            found = queryset.filter(
+                dataset__system__key=ref.system, dataset__name=ref.dataset, name=ref.column
+            ).first()
+        else:
+            raise serializers.ValidationError("Expected a field id or 'system:dataset.column'.")
+        if found is None:
+            raise serializers.ValidationError(f"No field {data!r}.")
+        return found
+
+    def to_representation(self, value):
+        return {"id": value.pk, "ref": value.ref}
+
+
+class VisibleDefinitionField(serializers.SlugRelatedField):
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="key", **kwargs)
+
+    def get_queryset(self):
+        return definitions_visible_to(self.context["request"].user, FieldDefinition.objects.all())
+
+
+class MappingSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="fieldmapping-detail")
+    field = FieldRefField()
+    definition = VisibleDefinitionField()
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    allowed_actions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FieldMapping
+        fields = [
+            "id",
+            "url",
+            "field",
+            "definition",
+            "status",
+            "conversion_note",
+            "semantics",
+            "author",
+            "allowed_actions",
+            "created_at",
+            "submitted_at",
+            "decided_at",
+        ]
+        read_only_fields = ["status", "author", "created_at", "submitted_at", "decided_at"]
+        validators: list = []
+
+    def get_allowed_actions(self, mapping) -> list[str]:
+        from governance.workflow import allowed_actions
+
+        request = self.context.get("request")
+        return allowed_actions(request.user if request else None, mapping)
+
+
+# Reviews -----------------------------------------------------------------------------------------
+
+
+class VoteSerializer(serializers.ModelSerializer):
+    voter = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Vote
+        fields = ["voter", "choice", "comment", "at"]
+        read_only_fields = ["voter", "at"]
+
+
+class VoteInputSerializer(serializers.Serializer):
+    choice = serializers.ChoiceField(choices=VoteChoice.choices)
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class OverrideSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=ReviewDecision.choices)
+    reason = serializers.CharField()
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="review-detail")
+    subject_type = serializers.SerializerMethodField()
+    subject = serializers.SerializerMethodField()
+    committee = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    approvers = serializers.SlugRelatedField(slug_field="username", read_only=True, many=True)
+    votes = VoteSerializer(many=True, read_only=True)
+    tally = serializers.SerializerMethodField()
+    awaiting = serializers.SerializerMethodField()
+    may_vote = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Review
+        fields = [
+            "id",
+            "url",
+            "summary",
+            "subject_type",
+            "subject",
+            "committee",
+            "approvers",
+            "author",
+            "status",
+            "min_approvals",
+            "no_rejection",
+            "tally",
+            "awaiting",
+            "may_vote",
+            "votes",
+            "opened_at",
+            "decided_at",
+            "overridden",
+            "override_reason",
+        ]
+        read_only_fields = fields
+
+    def get_subject_type(self, review) -> str:
+        return f"{review.content_type.app_label}.{review.content_type.model}"
+
+    def get_subject(self, review) -> dict:
+        subject = review.subject
+        return workflow_for(subject).describe(subject) if subject is not None else {}
+
+    def get_tally(self, review) -> dict:
+        from governance.reports import review_summary
+
+        return review_summary(review)["tally"]
+
+    def get_awaiting(self, review) -> list[str]:
+        from governance.reports import review_summary
+
+        return review_summary(review)["awaiting"] if review.is_open else []
+
+    def get_may_vote(self, review) -> bool:
+        request = self.context.get("request")
+        user = request.user if request else None
+        return (
+            review.is_open
+            and may_vote(user, review)
+            and not review.votes.filter(voter_id=user.pk).exists()
+        )
+
+
+# Committees and ownership ------------------------------------------------------------------------
+
+
+class MemberSerializer(serializers.Serializer):
+    user = UserField()
+    role = serializers.ChoiceField(choices=CommitteeRole.choices, default=CommitteeRole.MEMBER)
+
+
+class CommitteeSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="committee-detail")
+    members = MemberSerializer(many=True, required=False, source="memberships")
+
+    class Meta:
+        model = Committee
+        fields = [
+            "id",
+            "url",
+            "name",
+            "description",
+            "domains",
+            "min_approvals",
+            "no_rejection",
+            "members",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+        validators: list = []
+
+
+class OwnershipSerializer(serializers.ModelSerializer):
+    system = serializers.SlugRelatedField(
+        slug_field="key", queryset=SourceSystem.objects.all(), required=False, allow_null=True
+    )
+    dataset = DatasetRefField(required=False, allow_null=True)
+    user = UserField()
+    role = serializers.ChoiceField(choices=OwnerRole.choices)
+
+    class Meta:
+        model = Ownership
+        fields = ["id", "system", "dataset", "user", "role", "created_at"]
+        read_only_fields = ["created_at"]
+        validators: list = []
+
+    def validate(self, attrs):
+        if bool(attrs.get("system")) == bool(attrs.get("dataset")):
+            raise serializers.ValidationError("Name either a system or a dataset.")
+        return attrs

@@ -1,0 +1,109 @@
+"""Who may see what in governance. Approved definitions (and their approved mappings) are read by
+every authenticated user with a role; drafts and reviews only by their authors, the definition's
+owner and steward (guardian grants) and the committee."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from guardian.shortcuts import get_objects_for_user
+
+from catalog.models import SourceSystem
+from core.choices import Role
+from core.permissions import user_can
+from governance.choices import MappingStatus
+from governance.models import (
+    PUBLISHED_STATUSES,
+    Committee,
+    DefinitionVersion,
+    FieldDefinition,
+)
+
+DEFINITION_PERMS = ("governance.view_fielddefinition", "governance.change_fielddefinition")
+
+
+def active(user) -> bool:
+    return user is not None and user.is_authenticated and user.is_active
+
+
+def has_role(user) -> bool:
+    return active(user) and (user.is_superuser or user.groups.exists())
+
+
+def in_committee_role(user) -> bool:
+    return active(user) and (user.is_superuser or user.groups.filter(name=Role.COMMITTEE).exists())
+
+
+def sits_on_committee_for(user, domain: str) -> bool:
+    committee = Committee.for_domain(domain)
+    return committee is not None and active(user) and committee.is_member(user)
+
+
+def _granted(user, perms, model) -> QuerySet:
+    return get_objects_for_user(
+        user,
+        list(perms),
+        klass=model,
+        any_perm=True,
+        accept_global_perms=False,
+        with_superuser=False,
+    ).values("pk")
+
+
+def definitions_visible_to(user, queryset: QuerySet) -> QuerySet:
+    if not active(user):
+        return queryset.none()
+    if in_committee_role(user):
+        return queryset
+    condition = Q(pk__in=_granted(user, DEFINITION_PERMS, FieldDefinition))
+    if has_role(user):
+        published = DefinitionVersion.objects.filter(status__in=PUBLISHED_STATUSES)
+        condition |= Q(pk__in=published.values("definition_id"))
+    return queryset.filter(condition)
+
+
+def may_edit_definition(user, definition: FieldDefinition) -> bool:
+    """The definition's owner, steward and creator hold guardian change rights on it."""
+    return user_can(user, "change", definition)
+
+
+def version_visible(user, version: DefinitionVersion) -> bool:
+    return (
+        version.status in PUBLISHED_STATUSES
+        or in_committee_role(user)
+        or (active(user) and version.author_id == user.pk)
+        or may_edit_definition(user, version.definition)
+    )
+
+
+def versions_visible_to(user, definition: FieldDefinition) -> QuerySet:
+    versions = definition.versions.all()
+    if in_committee_role(user) or may_edit_definition(user, definition):
+        return versions
+    return versions.filter(Q(status__in=PUBLISHED_STATUSES) | Q(author_id=user.pk))
+
+
+def mappings_visible_to(user, queryset: QuerySet) -> QuerySet:
+    """Approved mappings of visible definitions; others to their author, the definition's
+    editors, the maintainers of the field's system and the committee."""
+    if not active(user):
+        return queryset.none()
+    if in_committee_role(user):
+        return queryset
+    definitions = definitions_visible_to(user, FieldDefinition.objects.all())
+    editable = _granted(user, ["governance.change_fielddefinition"], FieldDefinition)
+    systems = _granted(user, ["catalog.change_sourcesystem"], SourceSystem)
+    return queryset.filter(
+        Q(status=MappingStatus.APPROVED, definition__in=definitions.values("pk"))
+        | Q(author_id=user.pk)
+        | Q(definition__in=editable)
+        | Q(field__dataset__system__in=systems)
+    )
+
+
+def reviews_visible_to(user, queryset: QuerySet) -> QuerySet:
+    if not active(user):
+        return queryset.none()
+    if in_committee_role(user):
+        return queryset
+    mine = queryset.filter(Q(author_id=user.pk) | Q(approvers=user)).values("pk")
+    return queryset.filter(pk__in=mine)

@@ -1,0 +1,240 @@
+"""Read-only views over governance data: detected conflicts, the committee agenda (and its
+Markdown export) and the governance KPIs."""
+
+from __future__ import annotations
+
+import datetime
+import statistics
+
+from django.db.models import Q
+from django.utils import timezone
+
+from catalog.choices import Status
+from catalog.models import Field
+from governance.agenda import items as other_items
+from governance.choices import MappingStatus, ReviewStatus, VersionStatus
+from governance.conflicts import Conflict, DefinitionFacts, MappingFacts, detect
+from governance.models import (
+    ATTRIBUTES,
+    EFFECTIVE_STATUSES,
+    PENDING_STATUSES,
+    Committee,
+    ConflictResolution,
+    DefinitionVersion,
+    FieldDefinition,
+    FieldMapping,
+    Ownership,
+    Review,
+)
+from governance.services import overdue_versions
+from governance.workflow import Tally
+
+LIVE_MAPPINGS = (
+    MappingStatus.DRAFT,
+    MappingStatus.IN_REVIEW,
+    MappingStatus.CHANGES_REQUESTED,
+    MappingStatus.APPROVED,
+)
+
+
+def _current_versions() -> dict[int, DefinitionVersion]:
+    """Per definition, the version in force, else the pending one (a draft may duplicate an
+    approved definition: the committee should see that before approving it)."""
+    current: dict[int, DefinitionVersion] = {}
+    versions = DefinitionVersion.objects.filter(
+        status__in=[*EFFECTIVE_STATUSES, *PENDING_STATUSES]
+    ).select_related("definition")
+    for version in versions.order_by("number"):
+        held = current.get(version.definition_id)
+        if held is None or held.status not in EFFECTIVE_STATUSES:
+            current[version.definition_id] = version
+    return current
+
+
+def detected_conflicts() -> list[Conflict]:
+    definitions = [
+        DefinitionFacts(
+            v.definition.key,
+            v.name,
+            v.definition.domain,
+            {name: getattr(v, name) for name in ATTRIBUTES},
+        )
+        for v in _current_versions().values()
+    ]
+    mappings = [
+        MappingFacts(m.field.ref, m.definition.key, m.semantics or {}, m.conversion_note)
+        for m in FieldMapping.objects.filter(status__in=LIVE_MAPPINGS).select_related(
+            "field__dataset__system", "definition"
+        )
+    ]
+    return detect(definitions, mappings)
+
+
+def open_conflicts(domains: list[str] | None = None) -> list[Conflict]:
+    settled = set(ConflictResolution.objects.values_list("fingerprint", flat=True))
+    found = [c for c in detected_conflicts() if c.fingerprint not in settled]
+    if domains is not None:
+        keys = set(FieldDefinition.objects.filter(domain__in=domains).values_list("key", flat=True))
+        found = [c for c in found if set(c.definitions) & keys]
+    return found
+
+
+# Agenda ------------------------------------------------------------------------------------------
+
+
+def review_summary(review: Review) -> dict:
+    votes = list(review.votes.select_related("voter"))
+    voted = {v.voter_id for v in votes}
+    members = review.committee.memberships.select_related("user") if review.committee else []
+    return {
+        "id": review.pk,
+        "summary": review.summary,
+        "opened_at": review.opened_at,
+        "author": review.author.get_username() if review.author else None,
+        "tally": Tally.of(v.choice for v in votes).as_dict(),
+        "min_approvals": review.min_approvals,
+        "no_rejection": review.no_rejection,
+        "awaiting": sorted(
+            m.user.get_username()
+            for m in members
+            if m.user_id not in voted and m.user_id != review.author_id
+        ),
+    }
+
+
+def agenda(committee: Committee, now: datetime.datetime | None = None) -> dict:
+    """Everything awaiting the committee's decision, overdue recertifications in its domains, and
+    open conflicts touching them."""
+    now = now or timezone.now()
+    reviews = committee.reviews.filter(status=ReviewStatus.OPEN).select_related("author")
+    overdue = [v for v in overdue_versions(now) if v.definition.domain in committee.domains]
+    return {
+        "committee": committee.name,
+        "domains": committee.domains,
+        "generated_at": now,
+        "awaiting_decision": [review_summary(r) for r in reviews.order_by("opened_at", "id")],
+        "overdue_recertifications": [
+            {
+                "definition": v.definition.key,
+                "version": v.number,
+                "status": v.status,
+                "due": v.definition.recertification_due,
+                "owner": v.definition.owner.get_username() if v.definition.owner else None,
+                "steward": v.definition.steward.get_username() if v.definition.steward else None,
+            }
+            for v in sorted(overdue, key=lambda v: v.definition.key)
+        ],
+        "conflicts": [c.as_dict() for c in open_conflicts(committee.domains)],
+        "other_items": other_items(),
+    }
+
+
+def agenda_markdown(data: dict) -> str:
+    lines = [
+        f"# Agenda: {data['committee']}",
+        "",
+        f"Domains: {', '.join(data['domains']) or '-'}. "
+        f"Generated {data['generated_at']:%Y-%m-%d %H:%M} UTC.",
+        "",
+        f"## Awaiting decision ({len(data['awaiting_decision'])})",
+        "",
+    ]
+    for item in data["awaiting_decision"]:
+        tally = item["tally"]
+        lines.append(
+            f"- **#{item['id']} {item['summary']}** (by {item['author'] or '-'}, opened "
+            f"{item['opened_at']:%Y-%m-%d}): {tally['approve']} approve, {tally['reject']} "
+            f"reject, {tally['request_changes']} request changes; needs "
+            f"{item['min_approvals']}; awaiting {', '.join(item['awaiting']) or 'nobody'}"
+        )
+    lines += ["", f"## Overdue recertifications ({len(data['overdue_recertifications'])})", ""]
+    for item in data["overdue_recertifications"]:
+        due = f"{item['due']:%Y-%m-%d}" if item["due"] else "never certified"
+        lines.append(
+            f"- **{item['definition']}** v{item['version']} ({item['status']}), due {due}; "
+            f"owner {item['owner'] or '-'}, steward {item['steward'] or '-'}"
+        )
+    lines += ["", f"## Conflicts ({len(data['conflicts'])})", ""]
+    lines += [f"- {item['summary']} `{item['fingerprint']}`" for item in data["conflicts"]]
+    if data["other_items"]:
+        lines += ["", f"## Other items ({len(data['other_items'])})", ""]
+        lines += [
+            f"- {item.get('title', '')} ({item.get('type', '')}, {item.get('url_path', '')})"
+            for item in data["other_items"]
+        ]
+    return "\n".join(lines) + "\n"
+
+
+# KPIs --------------------------------------------------------------------------------------------
+
+
+def _share(count: int, total: int) -> dict:
+    return {"count": count, "share": round(count / total, 4) if total else None}
+
+
+def kpis(now: datetime.datetime | None = None) -> dict:
+    """Shares of catalog fields (not removed) with an approved definition, with an owner and with
+    a current certification, overall and per system; decision times; open conflicts."""
+    now = now or timezone.now()
+    fields = list(
+        Field.objects.exclude(status=Status.REMOVED).values_list(
+            "pk", "dataset_id", "dataset__system_id", "dataset__system__key"
+        )
+    )
+    in_force = {
+        v.definition_id: v
+        for v in DefinitionVersion.objects.filter(
+            status__in=[VersionStatus.APPROVED, VersionStatus.NEEDS_REVIEW]
+        ).select_related("definition")
+    }
+    defined, certified = set(), set()
+    for field_id, definition_id in FieldMapping.objects.filter(
+        status=MappingStatus.APPROVED
+    ).values_list("field_id", "definition_id"):
+        version = in_force.get(definition_id)
+        if version is None:
+            continue
+        defined.add(field_id)
+        due = version.definition.recertification_due
+        if version.status == VersionStatus.APPROVED and due is not None and due >= now:
+            certified.add(field_id)
+    owned_systems = set(
+        Ownership.objects.filter(system__isnull=False).values_list("system_id", flat=True)
+    )
+    owned_datasets = set(
+        Ownership.objects.filter(dataset__isnull=False).values_list("dataset_id", flat=True)
+    )
+    owned = {f[0] for f in fields if f[1] in owned_datasets or f[2] in owned_systems}
+
+    per_system: dict[str, list[int]] = {}
+    for field_id, _, _, key in fields:
+        per_system.setdefault(key, []).append(field_id)
+    durations = [
+        (r.decided_at - r.opened_at).total_seconds() / 3600
+        for r in Review.objects.filter(decided_at__isnull=False).exclude(
+            Q(status=ReviewStatus.WITHDRAWN) | Q(status=ReviewStatus.OPEN)
+        )
+    ]
+    total = len(fields)
+    return {
+        "fields": total,
+        "with_approved_definition": _share(len(defined), total),
+        "with_owner": _share(len(owned), total),
+        "with_current_certification": _share(len(certified), total),
+        "per_system": [
+            {
+                "system": key,
+                "fields": len(ids),
+                "with_approved_definition": _share(len(defined.intersection(ids)), len(ids)),
+                "with_owner": _share(len(owned.intersection(ids)), len(ids)),
+                "with_current_certification": _share(len(certified.intersection(ids)), len(ids)),
+            }
+            for key, ids in sorted(per_system.items())
+        ],
+        "median_hours_submission_to_decision": round(statistics.median(durations), 2)
+        if durations
+        else None,
+        "decisions": len(durations),
+        "open_reviews": Review.objects.filter(status=ReviewStatus.OPEN).count(),
+        "open_conflicts": len(open_conflicts()),
+    }

@@ -1,0 +1,458 @@
+"""The governance workflow, written once for every governed object: an explicit transition table
+per model, one history row per transition, and reviews decided by votes under a quorum rule.
+
+Definition versions and field mappings are its first users (governance/services.py); access
+policies and vendor contracts plug in the same way.
+
+How another model plugs in
+--------------------------
+1. Give the model a status CharField (TextChoices in choices.py) whose default is its first state,
+   and, if people author it, an `author` foreign key (the author may not vote on it).
+2. Subclass `Workflow` next to the model's services::
+
+       class PolicyWorkflow(Workflow):
+           model = AccessPolicy
+           transitions = (
+               Transition("submit", {"draft", "changes_requested"}, "in_review", opens_review=True),
+               Transition("withdraw", {"in_review"}, "draft", closes_review=True),
+               # A review's decision fires exactly these three names from the in-review state:
+               Transition("approve", {"in_review"}, "approved", by=REVIEW),
+               Transition("reject", {"in_review"}, "rejected", by=REVIEW),
+               Transition("request_changes", {"in_review"}, "changes_requested", by=REVIEW),
+               Transition("revoke", {"approved"}, "revoked"),
+           )
+
+           def committee_for(self, policy):      # who votes under a quorum rule (or None)
+               return Committee.objects.filter(name="Privacy board").first()
+
+           def approvers_for(self, policy):      # who may decide alone (the resource's owner)
+               return [policy.resource_owner]
+
+           def may(self, user, policy, step):    # who may fire a MANUAL transition
+               return user_can(user, "change", policy)
+
+           def before(self, actor, policy, step, **params):  # field changes, knock-on effects
+               ...; return ["approved_at"]       # the extra fields to save with the status
+
+   and `register(PolicyWorkflow())` at import of that services module (imported by the app's
+   AppConfig.ready()).
+3. Change state only through `transition(actor, obj, "submit", reason=...)`; members vote with
+   `cast_vote(actor, review, "approve", comment)`; an admin's emergency decision is
+   `override(actor, review, "approved", reason)`. Reviews, votes and history rows are the same
+   tables for every model (generic foreign keys), so the agenda, the KPIs and the review API
+   cover the new model without more code.
+
+Every function here is one transaction and writes the audit record (core.audit) itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+
+from core.audit import Actor, record_change, snapshot
+from core.choices import ChangeAction
+from governance.choices import ReviewStatus, Via, VoteChoice
+from governance.models import Review, StatusChange, Vote
+
+MANUAL, REVIEW, SYSTEM = Via.MANUAL, Via.REVIEW, Via.SYSTEM
+
+# A review's outcome and the subject's transition it fires.
+DECISION_TRANSITIONS = {
+    ReviewStatus.APPROVED: "approve",
+    ReviewStatus.REJECTED: "reject",
+    ReviewStatus.CHANGES_REQUESTED: "request_changes",
+}
+# An approver who may decide alone decides by their vote.
+OUTCOME_OF_VOTE = {
+    VoteChoice.APPROVE: ReviewStatus.APPROVED,
+    VoteChoice.REJECT: ReviewStatus.REJECTED,
+    VoteChoice.REQUEST_CHANGES: ReviewStatus.CHANGES_REQUESTED,
+}
+
+
+# Errors (the API turns them into 400 / 403 / 409) ----------------------------------------------
+
+
+class WorkflowError(Exception):
+    pass
+
+
+class IllegalTransition(WorkflowError):
+    def __init__(self, name: str, status: str, allowed: list[str], hint: str = ""):
+        self.name, self.status, self.allowed = name, status, allowed
+        options = ", ".join(allowed) if allowed else "none"
+        super().__init__(f"Cannot {name} from status {status!r}{hint}. Allowed now: {options}.")
+
+
+class NotPermitted(WorkflowError):
+    pass
+
+
+class ReviewClosed(WorkflowError):
+    pass
+
+
+class AlreadyVoted(WorkflowError):
+    pass
+
+
+# The transition table ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    sources: frozenset[str] | set[str]
+    target: str
+    by: Via | frozenset = MANUAL  # who fires it: a person, a review's decision, the system
+    opens_review: bool = False
+    closes_review: bool = False
+    triggers: frozenset = field(init=False)
+
+    def __post_init__(self):
+        by = self.by if isinstance(self.by, frozenset) else frozenset({self.by})
+        object.__setattr__(self, "sources", frozenset(self.sources))
+        object.__setattr__(self, "triggers", by)
+
+
+class Workflow:
+    """One governed model's lifecycle. Subclasses set `model` and `transitions` and override
+    the hooks they need (see the module docstring)."""
+
+    model: type[models.Model]
+    status_field = "status"
+    transitions: tuple[Transition, ...] = ()
+
+    def allowed(self, status: str, via: str = MANUAL) -> list[str]:
+        return [t.name for t in self.transitions if status in t.sources and via in t.triggers]
+
+    def find(self, obj, name: str, via: str) -> Transition:
+        status = getattr(obj, self.status_field)
+        via = REVIEW if via == Via.OVERRIDE else via
+        for step in self.transitions:
+            if step.name == name and status in step.sources and via in step.triggers:
+                return step
+        raise self.illegal(name, status, self.allowed(status))
+
+    # Hooks ------------------------------------------------------------------------------------
+    def summary(self, obj) -> str:
+        return str(obj)
+
+    def author_of(self, obj):
+        return getattr(obj, "author", None)
+
+    def committee_for(self, obj):
+        return None
+
+    def approvers_for(self, obj) -> Iterable:
+        return []
+
+    def may(self, user, obj, step: Transition) -> bool:
+        return False
+
+    def before(self, actor: Actor, obj, step: Transition, **params) -> list[str]:
+        """Runs inside the transition, before the status is saved; returns the names of any
+        other fields it changed on `obj` (saved together with the status)."""
+        return []
+
+    def after(self, actor: Actor, obj, step: Transition, **params) -> None:
+        pass
+
+    def describe(self, obj) -> dict:
+        """What a reviewer needs to see about `obj` (the review API shows it)."""
+        return {}
+
+    def illegal(self, name: str, status: str, allowed: list[str]) -> IllegalTransition:
+        hint = ""
+        if any(t.name == name and MANUAL not in t.triggers for t in self.transitions):
+            hint = " (it is decided by a review's votes or by the system, not requested)"
+        return IllegalTransition(name, status, allowed, hint)
+
+
+_REGISTRY: dict[str, Workflow] = {}
+
+
+def _label(model_or_obj) -> str:
+    meta = model_or_obj._meta
+    return f"{meta.app_label}.{meta.model_name}"
+
+
+def register(workflow: Workflow) -> Workflow:
+    _REGISTRY[_label(workflow.model)] = workflow
+    return workflow
+
+
+def workflow_for(obj_or_model) -> Workflow:
+    try:
+        return _REGISTRY[_label(obj_or_model)]
+    except KeyError:
+        raise LookupError(f"{_label(obj_or_model)} has no registered workflow") from None
+
+
+def allowed_actions(user, obj) -> list[str]:
+    """The manual transitions `user` may fire on `obj` now."""
+    wf = workflow_for(obj)
+    status = getattr(obj, wf.status_field)
+    return [
+        t.name
+        for t in wf.transitions
+        if status in t.sources and MANUAL in t.triggers and wf.may(user, obj, t)
+    ]
+
+
+def history(obj) -> models.QuerySet:
+    return StatusChange.objects.filter(
+        content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
+    ).order_by("at", "id")
+
+
+def reviews_of(obj) -> models.QuerySet:
+    return Review.objects.filter(
+        content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
+    )
+
+
+@transaction.atomic
+def created(actor: Actor, obj: models.Model) -> None:
+    """Audit a new governed object and open its history with a `create` row."""
+    wf = workflow_for(obj)
+    _history(actor, obj, "create", "", getattr(obj, wf.status_field), MANUAL, None)
+    record_change(actor, ChangeAction.CREATE, obj)
+
+
+def _history(actor: Actor, obj, name: str, source: str, target: str, via: str, review) -> None:
+    StatusChange.objects.create(
+        content_type=ContentType.objects.get_for_model(obj),
+        object_id=obj.pk,
+        transition=name,
+        from_status=source,
+        to_status=target,
+        via=via,
+        actor=actor.user_or_none,
+        actor_name=actor.name,
+        reason=actor.reason,
+        review=review,
+    )
+
+
+# Quorum rule: pure ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuorumRule:
+    min_approvals: int
+    no_rejection: bool = False
+
+
+@dataclass(frozen=True)
+class Tally:
+    approve: int = 0
+    reject: int = 0
+    request_changes: int = 0
+
+    @classmethod
+    def of(cls, choices: Iterable[str]) -> Tally:
+        choices = list(choices)
+        return cls(*(choices.count(c) for c in VoteChoice.values))
+
+    @property
+    def total(self) -> int:
+        return self.approve + self.reject + self.request_changes
+
+    def as_dict(self) -> dict:
+        return {
+            "approve": self.approve,
+            "reject": self.reject,
+            "request_changes": self.request_changes,
+        }
+
+
+def evaluate(rule: QuorumRule, tally: Tally, eligible: int) -> str | None:
+    """The decision the votes so far imply, or None while the review stays open.
+
+    In order: with "no rejection", one reject rejects and one request for changes sends it back;
+    `min_approvals` approvals approve; as many rejects reject, as many change requests send it
+    back; when the voters still to vote cannot bring the approvals to the minimum, the review is
+    sent back if anyone asked for changes and rejected otherwise."""
+    if rule.no_rejection and tally.reject:
+        return ReviewStatus.REJECTED
+    if rule.no_rejection and tally.request_changes:
+        return ReviewStatus.CHANGES_REQUESTED
+    if tally.approve >= rule.min_approvals:
+        return ReviewStatus.APPROVED
+    if tally.reject >= rule.min_approvals:
+        return ReviewStatus.REJECTED
+    if tally.request_changes >= rule.min_approvals:
+        return ReviewStatus.CHANGES_REQUESTED
+    still_to_vote = max(eligible - tally.total, 0)
+    if tally.approve + still_to_vote < rule.min_approvals:
+        return ReviewStatus.CHANGES_REQUESTED if tally.request_changes else ReviewStatus.REJECTED
+    return None
+
+
+# The engine --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def transition(
+    actor: Actor,
+    obj: models.Model,
+    name: str,
+    *,
+    reason: str = "",
+    via: str = MANUAL,
+    review: Review | None = None,
+    **params,
+):
+    """Fire transition `name` on `obj`: check the table (IllegalTransition lists the allowed
+    ones) and, for a person's action, the workflow's permission; write one history row and one
+    audit record. Returns the object as saved."""
+    wf = workflow_for(obj)
+    actor = actor.with_reason(reason)
+    obj = type(obj).objects.select_for_update().get(pk=obj.pk)
+    step = wf.find(obj, name, via)
+    if via == MANUAL and not wf.may(actor.user_or_none, obj, step):
+        raise NotPermitted(f"You may not {name} {wf.summary(obj)}.")
+    before = snapshot(obj)
+    source = getattr(obj, wf.status_field)
+    changed = wf.before(actor, obj, step, **params) or []
+    setattr(obj, wf.status_field, step.target)
+    stamps = [f.name for f in obj._meta.concrete_fields if getattr(f, "auto_now", False)]
+    obj.save(update_fields=[wf.status_field, *changed, *stamps])
+    _history(actor, obj, name, source, step.target, via, review)
+    record_change(actor, ChangeAction.TRANSITION, obj, before=before, after=snapshot(obj))
+    if step.closes_review:
+        _close_open_review(actor, obj)
+    if step.opens_review:
+        open_review(actor, obj)
+    wf.after(actor, obj, step, **params)
+    return obj
+
+
+@transaction.atomic
+def open_review(actor: Actor, obj) -> Review:
+    """Open a review of `obj` by the committee its workflow names (under that committee's rule
+    at this moment) and/or by the approvers who may decide alone."""
+    wf = workflow_for(obj)
+    committee = wf.committee_for(obj)
+    author = wf.author_of(obj)
+    approvers = {u.pk: u for u in wf.approvers_for(obj) if u is not None}
+    if author is not None:
+        approvers.pop(author.pk, None)
+    if committee is None and not approvers:
+        raise ValidationError(f"Nobody can review {wf.summary(obj)}: no committee governs it.")
+    review = Review.objects.create(
+        content_type=ContentType.objects.get_for_model(obj),
+        object_id=obj.pk,
+        summary=wf.summary(obj)[:300],
+        committee=committee,
+        author=author,
+        min_approvals=committee.min_approvals if committee else 1,
+        no_rejection=committee.no_rejection if committee else False,
+    )
+    review.approvers.set(approvers.values())
+    record_change(actor, ChangeAction.CREATE, review)
+    return review
+
+
+def _close_open_review(actor: Actor, obj) -> None:
+    review = reviews_of(obj).select_for_update().filter(status=ReviewStatus.OPEN).first()
+    if review is not None:
+        _close(actor, review, ReviewStatus.WITHDRAWN)
+
+
+def _close(actor: Actor, review: Review, status: str) -> None:
+    before = snapshot(review)
+    review.status = status
+    review.decided_at = timezone.now()
+    review.save(update_fields=["status", "decided_at", "overridden", "override_reason"])
+    record_change(actor, ChangeAction.UPDATE, review, before=before, after=snapshot(review))
+
+
+def eligible_voters(review: Review) -> int:
+    if review.committee_id is None:
+        return 0
+    return review.committee.memberships.exclude(user_id=review.author_id).count()
+
+
+def may_vote(user, review: Review) -> bool:
+    if user is None or not user.is_authenticated or user.pk == review.author_id:
+        return False
+    if review.approvers.filter(pk=user.pk).exists():
+        return True
+    return review.committee is not None and review.committee.is_member(user)
+
+
+@transaction.atomic
+def cast_vote(actor: Actor, review: Review, choice: str, comment: str = "") -> tuple[Vote, Review]:
+    """Record one member's vote and take the decision when the rule is met. The review row is
+    locked first, so simultaneous votes are counted one after the other, each exactly once."""
+    if choice not in VoteChoice.values:
+        raise ValidationError({"choice": f"Choose one of {', '.join(VoteChoice.values)}."})
+    comment = (comment or "").strip()
+    if choice != VoteChoice.APPROVE and not comment:
+        raise ValidationError(
+            {"comment": "Say why: rejecting or requesting changes needs a comment."}
+        )
+    review = Review.objects.select_for_update().get(pk=review.pk)
+    user = actor.user_or_none
+    if not review.is_open:
+        raise ReviewClosed(f"Review #{review.pk} is closed ({review.status}).")
+    if user is not None and user.pk == review.author_id:
+        raise NotPermitted("The author of a proposal cannot vote on it.")
+    if not may_vote(user, review):
+        raise NotPermitted(f"Only the reviewers of review #{review.pk} may vote on it.")
+    if review.votes.filter(voter=user).exists():
+        raise AlreadyVoted(f"You have already voted on review #{review.pk}.")
+    vote = Vote.objects.create(review=review, voter=user, choice=choice, comment=comment)
+    record_change(actor, ChangeAction.CREATE, vote)
+    if review.approvers.filter(pk=user.pk).exists():
+        outcome, why = OUTCOME_OF_VOTE[choice], f"decided by {actor.name}"
+    else:
+        tally = Tally.of(review.votes.values_list("choice", flat=True))
+        rule = QuorumRule(review.min_approvals, review.no_rejection)
+        outcome = evaluate(rule, tally, eligible_voters(review))
+        why = (
+            f"committee vote: {tally.approve} approve, {tally.reject} reject, "
+            f"{tally.request_changes} request changes (rule: {rule.min_approvals} approval(s)"
+            f"{', no rejection' if rule.no_rejection else ''})"
+        )
+    if outcome is not None:
+        _decide(actor, review, outcome, Via.REVIEW, f"Review #{review.pk} {outcome}: {why}.")
+    return vote, review
+
+
+@transaction.atomic
+def override(actor: Actor, review: Review, decision: str, reason: str) -> Review:
+    """An administrator's emergency decision on an open review, bypassing the vote. Needs a
+    reason; audited and marked as an override in the review and the subject's history."""
+    user = actor.user_or_none
+    if user is None or not user.is_superuser:
+        raise NotPermitted("Only an administrator may override a review.")
+    if decision not in DECISION_TRANSITIONS:
+        raise ValidationError(
+            {"decision": f"Choose one of {', '.join(str(d) for d in DECISION_TRANSITIONS)}."}
+        )
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "An emergency override must name its reason."})
+    review = Review.objects.select_for_update().get(pk=review.pk)
+    if not review.is_open:
+        raise ReviewClosed(f"Review #{review.pk} is closed ({review.status}).")
+    review.overridden = True
+    review.override_reason = reason.strip()
+    _decide(actor, review, decision, Via.OVERRIDE, f"Emergency override: {reason.strip()}")
+    return review
+
+
+def _decide(actor: Actor, review: Review, outcome: str, via: str, reason: str) -> None:
+    actor = actor.with_reason(reason)
+    _close(actor, review, outcome)
+    transition(
+        actor, review.subject, DECISION_TRANSITIONS[outcome], reason=reason, via=via, review=review
+    )
