@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 from django.core.management import call_command
+from django.db import connection
 from django.test import TestCase
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiYamlRenderer
@@ -42,6 +43,10 @@ class ProductionSettingsTests(TestCase):
 class OpenApiSchemaTests(TestCase):
     def test_committed_schema_matches_the_generated_one(self):
         """Run `make schema` after changing the API; the diff is then part of the commit."""
+        if connection.vendor != "sqlite":
+            # Integer bounds in the schema come from the database backend; the committed file
+            # is generated on the default (SQLite), which is what this compares against.
+            self.skipTest("the committed schema is generated on SQLite")
         generated = OpenApiYamlRenderer().render(SchemaGenerator().get_schema(public=True))
         committed = (ROOT / "docs" / "openapi.yaml").read_bytes()
         self.assertEqual(
