@@ -190,6 +190,8 @@ SPECTACULAR_SETTINGS = {
         "DialectEnum": "lineage.choices.Dialect",
         "VoteChoiceEnum": "governance.choices.VoteChoice",
         "ReviewDecisionEnum": "governance.choices.ReviewDecision",
+        "ContractVersionStatusEnum": "governance.vendors.choices.VersionStatus",
+        "ChangeNoticeStatusEnum": "governance.vendors.choices.NoticeStatus",
     },
 }
 

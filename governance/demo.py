@@ -286,6 +286,7 @@ USERS = [
     DemoUser("stella", "steward", "data steward, customer and order domains"),
     DemoUser("eric", "engineer", "data engineer, warehouse ETL"),
     DemoUser("victor", "vendor", "POS vendor's integration engineer"),
+    DemoUser("carla", "vendor", "CRM integrator's engineer"),
     DemoUser("cdp-unification", "consumer", "the CDP unification layer (service account)"),
 ]
 

@@ -7,3 +7,12 @@ class VendorsConfig(AppConfig):
     name = "governance.vendors"
     label = "vendors"
     verbose_name = "Vendor integration contracts"
+
+    def ready(self):
+        from core import roles
+        from governance import agenda
+        from governance.vendors import services
+        from governance.vendors.roles import ROLE_PERMISSIONS
+
+        roles.register(ROLE_PERMISSIONS)
+        agenda.register_provider(services.agenda_notices)

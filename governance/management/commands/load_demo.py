@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from core.audit import Actor
-from governance import demo, demo_governance, demo_lineage
+from governance import demo, demo_governance, demo_lineage, demo_vendors
 
 
 class Command(BaseCommand):
@@ -18,6 +18,7 @@ class Command(BaseCommand):
         demo.load_catalog(actor)
         demo_lineage.load(actor)
         demo_governance.load(actor)
+        demo_vendors.load(actor)
         self.stdout.write(self.style.SUCCESS("Retail demo loaded."))
         tokens = {} if no_tokens else demo.issue_demo_tokens(actor, users)
         self.stdout.write("")
