@@ -67,3 +67,20 @@ def machine() -> str:
 
 def median(values):
     return statistics.median(values) if values else float("nan")
+
+
+def run_child(script: str, kind: str, options: dict) -> dict | None:
+    """Run `script --child --database KIND --option value ...` in a fresh process (Django is
+    configured once per process, so each database gets its own) and return the JSON it prints
+    last; print the error and return None when it fails."""
+    import json
+    import subprocess
+
+    argv = [sys.executable, script, "--child", "--database", kind]
+    for name, value in options.items():
+        argv += [f"--{name}", str(value)]
+    out = subprocess.run(argv, capture_output=True, text=True)
+    if out.returncode != 0:
+        print(f"{kind:<10} failed:\n{out.stderr[-2000:]}")
+        return None
+    return json.loads(out.stdout.strip().splitlines()[-1])

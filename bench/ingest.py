@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 
@@ -143,7 +142,7 @@ def main() -> None:
     if args.child:
         print(json.dumps(run_one(args.database, args.fields, args.datasets, args.rounds)))
         return
-    from bench._django import machine
+    from bench._django import machine, run_child
 
     kinds = ["sqlite", "postgres"] if args.database == "both" else [args.database]
     print(f"bench/ingest.py on {machine()}")
@@ -153,28 +152,13 @@ def main() -> None:
         f"{'API/raw':>8} {'re-run fields/s':>16}"
     )
     for kind in kinds:
-        # One process per database: Django is configured once per process.
-        out = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--child",
-                "--database",
-                kind,
-                "--fields",
-                str(args.fields),
-                "--datasets",
-                str(args.datasets),
-                "--rounds",
-                str(args.rounds),
-            ],
-            capture_output=True,
-            text=True,
+        r = run_child(
+            __file__,
+            kind,
+            {"fields": args.fields, "datasets": args.datasets, "rounds": args.rounds},
         )
-        if out.returncode != 0:
-            print(f"{kind:<10} failed:\n{out.stderr[-2000:]}")
+        if r is None:
             continue
-        r = json.loads(out.stdout.strip().splitlines()[-1])
         print(
             f"{kind:<10} {r['api_fields_per_s']:>14,.0f} {r['raw_fields_per_s']:>18,.0f} "
             f"{r['ratio']:>8.2f} {r['rerun_fields_per_s']:>16,.0f}"

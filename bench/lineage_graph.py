@@ -19,7 +19,6 @@ import gc
 import json
 import os
 import random
-import subprocess
 import sys
 import time
 
@@ -194,7 +193,7 @@ def main() -> None:
     if args.child:
         print(json.dumps(run_one(args.database, args.fields, edges, args.samples)))
         return
-    from bench._django import machine
+    from bench._django import machine, run_child
 
     kinds = ["sqlite", "postgres"] if args.database == "both" else [args.database]
     print(f"bench/lineage_graph.py on {machine()}")
@@ -205,28 +204,11 @@ def main() -> None:
     )
     print(header)
     for kind in kinds:
-        # One process per database: Django is configured once per process.
-        out = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--child",
-                "--database",
-                kind,
-                "--fields",
-                str(args.fields),
-                "--edges",
-                str(edges),
-                "--samples",
-                str(args.samples),
-            ],
-            capture_output=True,
-            text=True,
+        r = run_child(
+            __file__, kind, {"fields": args.fields, "edges": edges, "samples": args.samples}
         )
-        if out.returncode != 0:
-            print(f"{kind:<9} failed:\n{out.stderr[-2000:]}")
+        if r is None:
             continue
-        r = json.loads(out.stdout.strip().splitlines()[-1])
         print(
             f"{kind:<9} {r['write_s']:>8.1f} {r['load_s']:>7.2f} {r['memory_mb']:>7.0f} "
             f"{r['hop3_p50_ms']:>8.2f}/{r['hop3_p95_ms']:<8.2f} "

@@ -49,13 +49,10 @@ class AuditedModelAdmin(admin.ModelAdmin):
             self.delete_model(request, obj)
 
 
-@admin.register(ChangeRecord)
-class ChangeRecordAdmin(admin.ModelAdmin):
-    list_display = ["at", "actor_name", "action", "object_type", "object_repr", "request_id"]
-    list_filter = ["action", "object_type"]
-    search_fields = ["actor_name", "object_repr", "object_id", "request_id"]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For rows only services write (audit records, versions, edges): the admin shows them."""
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
@@ -63,6 +60,13 @@ class ChangeRecordAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ChangeRecord)
+class ChangeRecordAdmin(ReadOnlyAdmin):
+    list_display = ["at", "actor_name", "action", "object_type", "object_repr", "request_id"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["actor_name", "object_repr", "object_id", "request_id"]
 
 
 @admin.register(ApiToken)

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from guardian.admin import GuardedModelAdminMixin
 
-from core.admin import AuditedModelAdmin
+from core.admin import AuditedModelAdmin, ReadOnlyAdmin
 from lineage.models import DatasetEdge, EtlJob, EtlJobVersion, LineageEdge
 from lineage.services import JobService
 
@@ -14,19 +14,6 @@ class EtlJobAdmin(GuardedModelAdminMixin, AuditedModelAdmin):
     search_fields = ["key", "name", "description"]
     list_select_related = ["system", "owner", "current_version"]
     raw_id_fields = ["owner"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Versions and edges are written by lineage.services only."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(EtlJobVersion)
