@@ -8,3 +8,10 @@ class ConsultConfig(AppConfig):
     name = "governance.consult"
     label = "consult"
     verbose_name = "Consult and access policies"
+
+    def ready(self):
+        from core import roles
+        from governance.consult import services  # noqa: F401  (registers the policy workflow)
+        from governance.consult.roles import ROLE_PERMISSIONS
+
+        roles.register(ROLE_PERMISSIONS)

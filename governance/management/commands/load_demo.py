@@ -1,9 +1,11 @@
 """`manage.py load_demo`: load the retail demo and print its users with fresh API tokens."""
 
+import os
+
 from django.core.management.base import BaseCommand
 
 from core.audit import Actor
-from governance import demo, demo_governance, demo_lineage, demo_vendors
+from governance import demo, demo_consult, demo_governance, demo_lineage, demo_vendors
 
 
 class Command(BaseCommand):
@@ -18,6 +20,7 @@ class Command(BaseCommand):
         demo.load_catalog(actor)
         demo_lineage.load(actor)
         demo_governance.load(actor)
+        demo_consult.load(actor)
         demo_vendors.load(actor)
         self.stdout.write(self.style.SUCCESS("Retail demo loaded."))
         tokens = {} if no_tokens else demo.issue_demo_tokens(actor, users)
@@ -29,6 +32,7 @@ class Command(BaseCommand):
                 f"{tokens.get(spec.username, '-')}"
             )
         self.stdout.write("")
+        port = os.environ.get("PORT", "8000")
         self.stdout.write(
-            "Try: curl -H 'Authorization: Token <token>' http://127.0.0.1:8000/api/v1/catalog/systems/"
+            f"Try: curl -H 'Authorization: Token <token>' http://127.0.0.1:{port}/api/v1/catalog/systems/"
         )
