@@ -28,6 +28,7 @@ class Rule:
     aggregation_deidentifies: bool = False
     specificity: int = field(init=False)
     reason: dict = field(init=False, compare=False)  # the reason this rule gives, built once
+    label: str = field(init=False, compare=False)
 
     def __post_init__(self):
         object.__setattr__(self, "specificity", SPECIFICITY[self.kind])
@@ -36,6 +37,7 @@ class Rule:
         )
         message = f"{verb} by policy #{self.id} {self.name!r} ({self.kind} {self.key})."
         object.__setattr__(self, "reason", {"code": code, "message": message, "policy": self.id})
+        object.__setattr__(self, "label", f"policy #{self.id} {self.name!r}")
 
     def applies(self, purpose: str, now: float) -> bool:
         return (
@@ -43,10 +45,6 @@ class Rule:
             and (self.valid_from is None or self.valid_from <= now)
             and (self.valid_until is None or now < self.valid_until)
         )
-
-    @property
-    def label(self) -> str:
-        return f"policy #{self.id} {self.name!r}"
 
 
 def decide(rules: list[Rule]) -> tuple[str | None, list[Rule]]:

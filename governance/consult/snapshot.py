@@ -63,6 +63,12 @@ class Outcome(NamedTuple):
     field_id: int | None
 
 
+# Plain strings on the hot path: an enum's `.value` costs a descriptor call per decision.
+_DENY = Decision.DENY.value
+_ALLOW = Decision.ALLOW.value
+_ALLOW_WITH_OBLIGATIONS = Decision.ALLOW_WITH_OBLIGATIONS.value
+
+
 def reason(code: str, message: str, **extra) -> dict:
     return {"code": code, "message": message, **extra}
 
@@ -215,16 +221,10 @@ class Snapshot:
                 _add_obligations(obligations, reasons, r.obligations, r.label)
             for c in sorted(labels):
                 _add_obligations(obligations, reasons, self.obligations.get(c, ()), c)
-        decision = (
-            Decision.DENY
-            if blocked
-            else Decision.ALLOW_WITH_OBLIGATIONS
-            if obligations
-            else Decision.ALLOW
-        )
+        decision = _DENY if blocked else _ALLOW_WITH_OBLIGATIONS if obligations else _ALLOW
         result = {
             "field": ref,
-            "decision": decision.value,
+            "decision": decision,
             "obligations": obligations,
             "reasons": reasons,
             "definition": entry.definition_json,
