@@ -6,6 +6,11 @@ from core.api.serializers import ErrorSerializer
 
 
 class AutoSchema(BaseAutoSchema):
+    def get_tags(self):
+        # /api/v1/<area>/...: group operations by area (catalog, lineage, consult, ...).
+        parts = [p for p in self._tokenize_path() if p not in ("api", "v1")]
+        return parts[:1] or super().get_tags()
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         codes = ["400", "401", "403", "404"]
