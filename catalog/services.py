@@ -330,7 +330,12 @@ def bulk_upsert(
                 # bulk_update skips auto_now: set it, so `updated_since` sees the removal.
                 current.updated_at = timezone.now()
                 removed_datasets.append((current, before))
-        for key, current in existing_fields.items():
+        # A removed dataset's registered fields are removed with it.
+        orphaned = Field.objects.filter(
+            dataset_id__in=[d.pk for d, _ in removed_datasets], discovered=False
+        ).exclude(status=Status.REMOVED)
+        candidates = [*existing_fields.items(), *(((f.dataset_id, f.name), f) for f in orphaned)]
+        for key, current in candidates:
             if (
                 key not in seen_field_keys
                 and not current.discovered

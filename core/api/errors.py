@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -108,6 +109,11 @@ def exception_handler(exc, context):
             ],
             dependants_count=len(objs),
         )
+    elif isinstance(exc, OverflowError | DataError):
+        # A number or value the database cannot hold (a 30-digit id in a filter, say).
+        exc = exceptions.ValidationError(
+            {"non_field_errors": ["A value in the request is out of range for the database."]}
+        )
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -139,3 +145,15 @@ def exception_handler(exc, context):
 
 def error_response(status_code: int, code: str, message: str, errors=None, **extra) -> Response:
     return Response(error_body(status_code, code, message, errors, **extra), status=status_code)
+
+
+def not_found_view(request, exception=None):
+    """handler404: API paths answer in the API's error shape; other paths get Django's page."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            error_body(404, "not_found", f"No API endpoint at {request.path}."), status=404
+        )
+    return page_not_found(request, exception)

@@ -148,12 +148,15 @@ class BulkUpsertTests(BulkTestCase):
             "datasets": [{"name": "sales.stores", "fields": [{"name": "store_id"}]}],
             "remove_missing": True,
         }
+        transactions = Dataset.objects.get(system=self.pos, name="sales.transactions")
+        with_it = transactions.fields.filter(discovered=False).count()
         result = self.bulk(body)
-        self.assertEqual(result["removed"], {"datasets": 1, "fields": 1})
+        # region, plus every registered field of the removed dataset
+        self.assertEqual(result["removed"], {"datasets": 1, "fields": 1 + with_it})
         self.assertEqual(Field.objects.count(), fields_before)
-        self.assertEqual(
-            Dataset.objects.get(system=self.pos, name="sales.transactions").status, "removed"
-        )
+        transactions.refresh_from_db()
+        self.assertEqual(transactions.status, "removed")
+        self.assertEqual(set(transactions.fields.values_list("status", flat=True)), {"removed"})
         self.assertEqual(self.field("sales.stores", "region").status, "removed")
         self.assertEqual(self.field("sales.stores", "store_id").status, "active")
         self.assertEqual(self.crm.datasets.get().status, "active")

@@ -63,7 +63,7 @@ class SqliteIntrospectionTests(TestCase):
         with sqlite3.connect(self.path) as db:
             db.executescript("DROP VIEW active_customers; ALTER TABLE Customers DROP COLUMN birth;")
         output = introspect("--system", "legacy", "--database-url", self.url)
-        self.assertIn("removed 1 datasets / 1 fields", output)
+        self.assertIn("removed 1 datasets / 3 fields", output)
         self.assertEqual(Field.objects.get(name="birth").status, Status.REMOVED)
         self.assertEqual(Dataset.objects.get(name="active_customers").status, Status.REMOVED)
 

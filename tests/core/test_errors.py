@@ -1,0 +1,36 @@
+"""The one error shape, also for failures that happen below the API code."""
+
+from tests.personas import PersonaTestCase
+
+
+class ErrorShapeTests(PersonaTestCase):
+    def test_a_number_too_large_for_the_database_is_a_400_not_a_500(self):
+        response = self.as_(self.engineer).get(
+            "/api/v1/catalog/fields/?dataset_id=99999999999999999999999"
+        )
+        # SQLite cannot bind the number (400); PostgreSQL compares it as numeric and finds nothing.
+        self.assertIn(response.status_code, (200, 400))
+        if response.status_code == 400:
+            body = response.json()
+            self.assertEqual(body["code"], "invalid")
+            self.assertIn("out of range", body["message"])
+        else:
+            self.assertEqual(response.json()["count"], 0)
+
+    def test_an_unknown_api_path_answers_in_the_error_shape(self):
+        response = self.as_(self.engineer).get("/api/v1/no-such-thing/")
+        self.assertEqual(response.status_code, 404)
+        self.assertEqual(
+            response.json(),
+            {
+                "status": 404,
+                "code": "not_found",
+                "message": "No API endpoint at /api/v1/no-such-thing/.",
+                "errors": [],
+            },
+        )
+
+    def test_an_unknown_page_outside_the_api_is_an_ordinary_404(self):
+        response = self.client.get("/no-such-page/")
+        self.assertEqual(response.status_code, 404)
+        self.assertNotIn("application/json", response["Content-Type"])
