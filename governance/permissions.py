@@ -7,9 +7,9 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from guardian.shortcuts import get_objects_for_user
 
-from catalog.models import SourceSystem
+from catalog.models import Dataset, Field, SourceSystem
 from core.choices import Role
-from core.permissions import user_can
+from core.permissions import perm_name, user_can, visible
 from governance.choices import MappingStatus
 from governance.models import (
     PUBLISHED_STATUSES,
@@ -82,6 +82,48 @@ def versions_visible_to(user, definition: FieldDefinition) -> QuerySet:
     return versions.filter(Q(status__in=PUBLISHED_STATUSES) | Q(author_id=user.pk))
 
 
+CATALOG_MODELS = (SourceSystem, Dataset, Field)
+
+
+def sees_whole_catalog(user) -> bool:
+    """Holds catalog-wide view (a role that reads every system, dataset and field). Vendors do
+    not: they read only the catalog entries their contracts carry (guardian grants)."""
+    return active(user) and (
+        user.is_superuser or all(user.has_perm(perm_name(m, "view")) for m in CATALOG_MODELS)
+    )
+
+
+def visible_fields(user) -> QuerySet:
+    return visible(user, Field.objects.all(), ("dataset", "dataset__system"))
+
+
+def visible_datasets(user) -> QuerySet:
+    return visible(user, Dataset.objects.all(), ("system",))
+
+
+def visible_systems(user) -> QuerySet:
+    return visible(user, SourceSystem.objects.all())
+
+
+def visible_field_refs(user, refs) -> set[str]:
+    """Those of `refs` (field references) naming fields `user` may view."""
+    refs = set(refs)
+    if sees_whole_catalog(user):
+        return refs
+    shown = visible_fields(user).select_related("dataset__system")
+    return {f.ref for f in shown} & refs
+
+
+def ownerships_visible_to(user, queryset: QuerySet) -> QuerySet:
+    """Ownerships of the systems and datasets `user` may view."""
+    if sees_whole_catalog(user):
+        return queryset
+    return queryset.filter(
+        Q(system__in=visible_systems(user).values("pk"))
+        | Q(dataset__in=visible_datasets(user).values("pk"))
+    )
+
+
 def mappings_visible_to(user, queryset: QuerySet) -> QuerySet:
     """Approved mappings of visible definitions; others to their author, the definition's
     editors, the maintainers of the field's system and the committee."""
@@ -92,12 +134,16 @@ def mappings_visible_to(user, queryset: QuerySet) -> QuerySet:
     definitions = definitions_visible_to(user, FieldDefinition.objects.all())
     editable = _granted(user, ["governance.change_fielddefinition"], FieldDefinition)
     systems = _granted(user, ["catalog.change_sourcesystem"], SourceSystem)
-    return queryset.filter(
+    queryset = queryset.filter(
         Q(status=MappingStatus.APPROVED, definition__in=definitions.values("pk"))
         | Q(author_id=user.pk)
         | Q(definition__in=editable)
         | Q(field__dataset__system__in=systems)
     )
+    if not sees_whole_catalog(user):
+        # Whatever the definition, a mapping names a field: only fields the caller may view.
+        queryset = queryset.filter(field__in=visible_fields(user).values("pk"))
+    return queryset
 
 
 def reviews_visible_to(user, queryset: QuerySet) -> QuerySet:

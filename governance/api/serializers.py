@@ -413,6 +413,14 @@ class CommitteeSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
         validators: list = []
 
+    def validate_members(self, rows):
+        # A PATCH is partial, and DRF then skips "required" in nested rows too: a member row
+        # without its user must fail here exactly as it does on POST.
+        errors = [{} if "user" in row else {"user": ["This field is required."]} for row in rows]
+        if any(errors):
+            raise serializers.ValidationError(errors)
+        return rows
+
 
 class OwnershipSerializer(serializers.ModelSerializer):
     system = serializers.SlugRelatedField(

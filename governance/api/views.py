@@ -57,8 +57,11 @@ from governance.permissions import (
     in_committee_role,
     mappings_visible_to,
     may_edit_definition,
+    ownerships_visible_to,
     reviews_visible_to,
+    sees_whole_catalog,
     versions_visible_to,
+    visible_field_refs,
 )
 from governance.services import BulkRejected, Frozen
 from governance.workflow import (
@@ -561,7 +564,19 @@ class ConflictViewSet(GovernanceViewSet):
     @extend_schema(responses=ConflictSerializer)
     def list(self, request):
         deny_unless(has_role(request.user), "Your account has no governance role.")
-        return Response([c.as_dict() for c in reports.open_conflicts()])
+        conflicts = [c.as_dict() for c in reports.open_conflicts()]
+        if not in_committee_role(request.user):
+            # Only conflicts whose definitions and fields the caller may all read.
+            keys = set(
+                definitions_visible_to(request.user, FieldDefinition.objects.all()).values_list(
+                    "key", flat=True
+                )
+            )
+            refs = visible_field_refs(request.user, {f for c in conflicts for f in c["fields"]})
+            conflicts = [
+                c for c in conflicts if set(c["definitions"]) <= keys and set(c["fields"]) <= refs
+            ]
+        return Response(conflicts)
 
     @extend_schema(request=ResolveConflictSerializer, responses={201: ResolveConflictSerializer})
     @action(detail=False, methods=["post"])
@@ -575,11 +590,17 @@ class ConflictViewSet(GovernanceViewSet):
 
 
 class KpiView(APIView):
-    """Governance KPIs computed from the data."""
+    """Governance KPIs computed from the data. They count the whole catalog, so a caller
+    without catalog-wide view (a vendor) gets a 403 rather than figures about systems it may
+    not see."""
 
     @extend_schema(responses=inline_serializer("Kpis", {"fields": serializers.IntegerField()}))
     def get(self, request):
         deny_unless(has_role(request.user), "Your account has no governance role.")
+        deny_unless(
+            sees_whole_catalog(request.user),
+            "KPIs cover the whole catalog; your role reads only part of it.",
+        )
         return Response(reports.kpis())
 
 
@@ -597,7 +618,9 @@ class OwnershipViewSet(
 
     def get_queryset(self):
         queryset = super().get_queryset()
-        return queryset if has_role(self.request.user) else queryset.none()
+        if not has_role(self.request.user):
+            return queryset.none()
+        return ownerships_visible_to(self.request.user, queryset)
 
     def create(self, request, *args, **kwargs):
         deny_unless(has_role(request.user), "Your account has no governance role.")

@@ -85,6 +85,27 @@ def definition_exists(key: str) -> bool:
     return FieldDefinition.objects.filter(key=key).exists()
 
 
+def visible_definition_keys(user):
+    """Keys (a queryset of strings) of the definitions `user` may read (governance's rules)."""
+    from governance.models import FieldDefinition
+    from governance.permissions import definitions_visible_to
+
+    return definitions_visible_to(user, FieldDefinition.objects.all()).values("key")
+
+
+def definition_visible(user, key: str) -> bool:
+    return visible_definition_keys(user).filter(key=key).exists()
+
+
+def visible_field_ids(user, ids) -> set[int]:
+    """The ids among `ids` of fields `user` may view (catalog grants, with inheritance)."""
+    from catalog.models import Field
+    from core.permissions import visible
+
+    fields = visible(user, Field.objects.filter(pk__in=list(ids)), ("dataset", "dataset__system"))
+    return set(fields.values_list("pk", flat=True))
+
+
 def definition_approvers(key: str) -> list:
     """The definition's owner and steward: who may approve a policy on it alone."""
     from governance.models import FieldDefinition

@@ -203,8 +203,14 @@ class AccessPolicy(TimeStampedModel):
         from governance.consult.resources import resolve_resource
 
         errors = {}
-        if not isinstance(self.purposes, list) or not self.purposes:
-            errors["purposes"] = 'List one or more purpose keys, or ["*"] for all purposes.'
+        if (
+            not isinstance(self.purposes, list)
+            or not self.purposes
+            or not all(isinstance(p, str) and p for p in self.purposes)
+        ):
+            errors["purposes"] = (
+                'List one or more purpose keys (strings), or ["*"] for all purposes.'
+            )
         elif self.purposes != [ALL_PURPOSES]:
             known = set(Purpose.objects.filter(active=True).values_list("key", flat=True))
             unknown = [p for p in self.purposes if p not in known]

@@ -48,6 +48,11 @@ def is_committee(user) -> bool:
     )
 
 
+def is_consumer(user) -> bool:
+    """In the consumer group: the only subjects consult decides for."""
+    return bool(user and user.is_active) and user.groups.filter(name=Role.CONSUMER).exists()
+
+
 def resource_approvers(policy: AccessPolicy) -> list:
     """Who may approve a policy alone: the owners of what it covers (the committee always may,
     through its review)."""
@@ -270,9 +275,12 @@ def consult(
     snap = snap or get_snapshot()
     now = time.time()
     subjects = subjects if subjects is not None else subjects_of(consumer)
-    outcomes = [snap.decide(subjects, purpose, ref, now) for ref in refs]
-    log_decisions(consumer, purpose, outcomes, snap.version, request_id, simulated_by)
-    return {"catalog_version": snap.version, "decisions": [o.result for o in outcomes]}
+    # A ref named more than once is decided and logged once; the response still answers every
+    # entry of the request, in its order, so a client may read the decisions by position.
+    refs = list(refs)
+    decided = {ref: snap.decide(subjects, purpose, ref, now) for ref in dict.fromkeys(refs)}
+    log_decisions(consumer, purpose, list(decided.values()), snap.version, request_id, simulated_by)
+    return {"catalog_version": snap.version, "decisions": [decided[r].result for r in refs]}
 
 
 _COMMON = ("at", "consumer_id", "consumer_name", "simulated_by", "purpose", "catalog_version",

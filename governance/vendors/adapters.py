@@ -75,6 +75,13 @@ def edge_fields(edge_id: int) -> tuple[int, int, str] | None:
     return row
 
 
+def existing_job_keys(keys: Iterable[str]) -> set[str]:
+    """Those of `keys` naming ETL jobs registered in the lineage store."""
+    from lineage.models import EtlJob
+
+    return set(EtlJob.objects.filter(key__in=list(keys)).values_list("key", flat=True))
+
+
 def definitions_for(field_ids: Iterable[int]) -> list[dict]:
     """The approved definitions mapped to the fields: [{"definition", "field"}]."""
     from governance.choices import MappingStatus

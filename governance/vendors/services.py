@@ -187,6 +187,14 @@ def _write_document(version: ContractVersion, doc: dict) -> None:
                 )
             rows[name].append(row)
     problems += raci_errors(doc.get("raci", []))
+    jobs = doc.get("lineage_jobs")
+    if isinstance(jobs, list) and jobs and all(isinstance(j, str) for j in jobs):
+        known = adapters.existing_job_keys(jobs)
+        problems += [
+            {"path": f"lineage_jobs[{index}]", "message": f"No ETL job {key!r}."}
+            for index, key in enumerate(jobs)
+            if key not in known
+        ]
     if problems:
         raise _problems(problems)
     version.save()
@@ -291,8 +299,23 @@ class ContractWorkflow(Workflow):
             version.submitted_by = actor.user_or_none
             return ["submitted_by"]
         if step.name == "activate":
+            today = timezone.localdate()
+            starts = version.effective_from
+            if starts is not None and starts > today:
+                raise ValidationError(
+                    {
+                        "effective_from": f"Version {version} takes effect on "
+                        f"{starts.isoformat()}; it cannot be activated before then."
+                    }
+                )
             previous = version.contract.versions.filter(status=S.ACTIVE).first()
             if previous is not None:
+                # The superseded version ends where the new one starts (today, without a date).
+                ends = starts or today
+                if previous.effective_from is not None and ends < previous.effective_from:
+                    ends = previous.effective_from
+                previous.effective_until = ends
+                previous.save(update_fields=["effective_until", "updated_at"])
                 transition(
                     actor, previous, "supersede", via=SYSTEM, reason=f"replaced by {version}"
                 )
@@ -469,6 +492,13 @@ def file_notice(actor: Actor, contract: IntegrationContract, data: dict) -> Chan
     version = contract.effective_version or contract.versions.order_by("-number").first()
     changes, touched = _read_changes(version, data.get("changes"))
     effective = data["effective_date"]
+    if effective < timezone.localdate():
+        raise ValidationError(
+            {
+                "effective_date": f"{effective.isoformat()} is in the past: a change notice "
+                "announces a change still to come."
+            }
+        )
     notice_days = version.schema_change_notice_days if version else None
     notice = ChangeNotice(
         contract=contract,

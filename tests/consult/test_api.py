@@ -23,6 +23,7 @@ from tests.consult.helpers import (
 from tests.consult.helpers import (
     field as field_of,
 )
+from tests.personas import make_user
 
 MEMBER_ID = "pos:sales.transactions.member_id"
 
@@ -98,12 +99,14 @@ class ConsultPermissionTests(ConsultTestCase):
             self.assertEqual(self.as_(user).post(WHAT_IF_URL, body).status_code, 403, user)
         response = self.as_(self.committee).post(WHAT_IF_URL, body, format="json")
         self.assertEqual(response.json()["decisions"][0]["decision"], "allow")
+        log = DecisionLog.objects.first()
+        self.assertEqual((log.consumer_name, log.simulated_by), ("consumer", "committee"))
         response = self.as_(self.committee).post(
             WHAT_IF_URL, {**body, "consumer": "vendor"}, format="json"
         )
-        self.assertEqual(response.json()["decisions"][0]["decision"], "deny")
-        log = DecisionLog.objects.first()
-        self.assertEqual((log.consumer_name, log.simulated_by), ("vendor", "committee"))
+        self.assertEqual(response.status_code, 400, response.content)
+        self.assertEqual(response.json()["errors"][0]["path"], "consumer")
+        self.assertIn("'vendor' is not a consumer", response.json()["message"])
 
     def test_what_if_for_an_unknown_consumer_is_a_400(self):
         response = self.as_(self.committee).post(
@@ -183,11 +186,13 @@ class DecisionLogTests(ConsultTestCase):
 
     def test_consumer_reads_only_its_own_decisions_and_others_none(self):
         self.consult([MEMBER_ID])
-        self.as_(self.committee).post(
+        make_user("other_consumer", "consumer")
+        response = self.as_(self.committee).post(
             WHAT_IF_URL,
-            {"purpose": "analytics", "fields": [MEMBER_ID], "consumer": "other_engineer"},
+            {"purpose": "analytics", "fields": [MEMBER_ID], "consumer": "other_consumer"},
             format="json",
         )
+        self.assertEqual(response.status_code, 200, response.content)
         self.assertEqual(self.as_(self.consumer).get(DECISIONS_URL).json()["count"], 1)
         self.assertEqual(self.as_(self.committee).get(DECISIONS_URL).json()["count"], 2)
         for user in (self.engineer, self.vendor, self.outsider):
@@ -366,11 +371,15 @@ class DefinitionClassificationTests(ConsultTestCase):
 class SourcesPersonaTests(ConsultTestCase):
     def test_every_authenticated_persona_reads_the_sources_of_an_approved_definition(self):
         url = "/api/v1/consult/definitions/member_id/sources"
-        for user in (self.committee, self.steward, self.engineer, self.vendor, self.consumer,
-                     self.outsider, self.admin):  # fmt: skip
+        for user in (self.committee, self.steward, self.engineer, self.consumer, self.admin):
             response = self.as_(user).get(url)
             self.assertEqual(response.status_code, 200, user)
             self.assertEqual(response.json()["sources"][0]["field"], MEMBER_ID)
+        # A vendor reads the definition but not fields outside its contracts; an outsider
+        # (no role) may not read the definition at all, as under /api/v1/governance/.
+        response = self.as_(self.vendor).get(url)
+        self.assertEqual((response.status_code, response.json()["sources"]), (200, []))
+        self.assertEqual(self.as_(self.outsider).get(url).status_code, 404)
 
 
 class SnapshotRefreshTests(ConsultTestCase):

@@ -2,7 +2,9 @@
 expired or superseded, the version in force staying in force during review."""
 
 import datetime
+from unittest.mock import patch
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from guardian.shortcuts import get_perms
 
@@ -76,9 +78,15 @@ class WorkflowTests(VendorTestCase):
         services.decide(Actor(self.engineer), v2, "approve")
         v2.refresh_from_db()
         self.assertEqual(v2.status, "approved")
-        services.version_transition(Actor(self.engineer), v2, "activate")
+        with self.assertRaises(ValidationError) as caught:
+            services.version_transition(Actor(self.engineer), v2, "activate")
+        self.assertIn(start.isoformat(), caught.exception.message_dict["effective_from"][0])
+        with patch("django.utils.timezone.localdate", return_value=start):
+            services.version_transition(Actor(self.engineer), v2, "activate")
         v2.refresh_from_db()
         self.assertEqual(v2.status, "active")
+        self.pos_v1.refresh_from_db()
+        self.assertEqual((self.pos_v1.status, self.pos_v1.effective_until), ("superseded", start))
 
     def test_illegal_transitions_name_the_allowed_ones(self):
         with self.assertRaises(IllegalTransition) as caught:

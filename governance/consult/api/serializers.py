@@ -136,6 +136,22 @@ class AccessPolicySerializer(ValidatedModelSerializer):
             "updated_at",
         ]
 
+    def validate_consumer(self, user):
+        from governance.consult.services import is_consumer
+
+        if user is not None and not is_consumer(user):
+            raise serializers.ValidationError(
+                f"{user.get_username()!r} is not a consumer (not in the 'consumer' group)."
+            )
+        return user
+
+    def validate_purposes(self, purposes):
+        if not isinstance(purposes, list) or not all(isinstance(p, str) and p for p in purposes):
+            raise serializers.ValidationError(
+                'List one or more purpose keys (strings), or ["*"] for all purposes.'
+            )
+        return purposes
+
     def to_representation(self, instance):
         data = super().to_representation(instance)
         data["author"] = instance.author.get_username() if instance.author_id else None

@@ -140,6 +140,9 @@ class WhatIfView(APIView):
                 f"consumer: no user {username!r}.",
                 [{"path": "consumer", "message": "Name an existing consumer (username)."}],
             )
+        if not services.is_consumer(consumer):
+            message = f"{username!r} is not a consumer (not in the 'consumer' group)."
+            raise RequestError(f"consumer: {message}", [{"path": "consumer", "message": message}])
         body = services.consult(
             consumer,
             purpose,
@@ -156,9 +159,15 @@ class DefinitionSourcesView(APIView):
 
     @extend_schema(responses=DefinitionSourcesSerializer)
     def get(self, request, key: str):
+        # The same visibility as /api/v1/governance/definitions/{key}/: a caller who may not
+        # read the definition is told it does not exist.
+        if not adapters.definition_visible(request.user, key):
+            raise exceptions.NotFound(f"No approved definition {key!r}.")
         sources = adapters.definition_sources(key)
         if sources is None:
             raise exceptions.NotFound(f"No approved definition {key!r}.")
+        shown = adapters.visible_field_ids(request.user, [s.field_id for s in sources])
+        sources = [s for s in sources if s.field_id in shown]
         return Response(
             {
                 "definition": key,
@@ -225,6 +234,12 @@ class DefinitionClassificationViewSet(
     serializer_class = DefinitionClassificationSerializer
     permission_classes = [ReadAllWriteByPerm]
     filterset_fields = ["definition_key"]
+
+    def get_queryset(self):
+        """Only rows on definitions the caller may read (as /api/v1/governance/definitions/)."""
+        return self.queryset.filter(
+            definition_key__in=adapters.visible_definition_keys(self.request.user)
+        )
 
     def perform_create(self, serializer):
         data = serializer.validated_data

@@ -14,6 +14,7 @@ from catalog.models import Dataset, Field, SourceSystem
 from catalog.refs import RefError, parse_dataset_ref, parse_field_ref
 from core.api.serializers import ValidatedModelSerializer
 from core.permissions import user_can, visible
+from governance.permissions import sees_whole_catalog, visible_datasets, visible_fields
 from governance.vendors.choices import ChangeKind
 from governance.vendors.models import (
     ChangeNotice,
@@ -28,6 +29,8 @@ from governance.vendors.models import (
 )
 from governance.vendors.services import document_of
 from governance.vendors.validation import completeness_gaps
+
+ALL = object()  # a naming scope: the whole catalog
 
 
 class VisibleKeyField(serializers.SlugRelatedField):
@@ -168,7 +171,8 @@ class CatalogRefField(serializers.Field):
                 ).first()
         except RefError as exc:
             raise serializers.ValidationError(str(exc)) from None
-        if found is None:
+        may_name = getattr(self.root, "may_name", None)
+        if found is None or (may_name is not None and not may_name(found)):
             raise serializers.ValidationError(f"No {self.model._meta.verbose_name} {data!r}.")
         return found
 
@@ -188,7 +192,12 @@ class SystemKeyRefField(serializers.SlugRelatedField):
         super().__init__(slug_field="key", queryset=SourceSystem.objects.all(), **kwargs)
 
     def to_internal_value(self, data):
-        return super().to_internal_value(str(data).strip().lower())
+        key = str(data).strip().lower()
+        system = super().to_internal_value(key)
+        may_name = getattr(self.root, "may_name", None)
+        if may_name is not None and not may_name(system):
+            self.fail("does_not_exist", slug_name=self.slug_field, value=key)
+        return system
 
 
 class RaciSerializer(serializers.ModelSerializer):
@@ -282,6 +291,24 @@ class ContractVersionSerializer(ListPathsMixin, serializers.ModelSerializer):
         ]
         read_only_fields = ["number", "status", "created_at", "updated_at"]
 
+    NESTED = ("raci", "slas", "escalation")
+
+    def to_internal_value(self, data):
+        # A PATCH is partial, and DRF then skips "required" inside nested rows as well: the
+        # rows it does carry are validated here as a whole list, exactly as on POST.
+        if self.partial and isinstance(data, dict):
+            errors = {}
+            for name in self.NESTED:
+                if name in data:
+                    rows = type(self.fields[name].child)(
+                        data=data[name], many=True, context=self.context
+                    )
+                    if not rows.is_valid():
+                        errors[name] = rows.errors
+            if errors:
+                raise serializers.ValidationError(positions_as_lists(errors))
+        return super().to_internal_value(data)
+
     def get_gaps(self, version) -> list[dict]:
         return completeness_gaps(document_of(version))
 
@@ -297,6 +324,50 @@ class ContractVersionSerializer(ListPathsMixin, serializers.ModelSerializer):
             raise serializers.ValidationError("A version cannot move to another contract.")
         require_change(self.context["request"], contract, "write versions of")
         return contract
+
+    _scope = None
+
+    def may_name(self, obj) -> bool:
+        """Catalog entries the caller may not view read exactly like entries that do not exist
+        (so a vendor cannot probe the catalog): a caller without catalog-wide view names only
+        what it may view and what a version of one of its vendor's contracts already names.
+        Anything new is added by someone who reads the whole catalog (an engineer, a steward)."""
+        if self._scope is None:
+            self._scope = self._naming_scope()
+        if self._scope is ALL:
+            return True
+        return obj.pk in self._scope[type(obj)]
+
+    def _naming_scope(self):
+        user = self.context["request"].user
+        if sees_whole_catalog(user):
+            return ALL
+        contract = self.instance.contract if self.instance is not None else None
+        key = self.initial_data.get("contract") if isinstance(self.initial_data, dict) else None
+        if contract is None and isinstance(key, str):
+            contract = (
+                self.fields["contract"].get_queryset().filter(key=key.strip().lower()).first()
+            )
+        versions = ContractVersion.objects.filter(
+            contract__vendor_id=contract.vendor_id if contract else None
+        )
+        datasets = visible_datasets(user).values_list("pk", flat=True)
+        fields = visible_fields(user).values_list("pk", flat=True)
+        systems = {
+            *visible(user, SourceSystem.objects.all()).values_list("pk", flat=True),
+            *Dataset.objects.filter(pk__in=datasets).values_list("system_id", flat=True),
+            *Field.objects.filter(pk__in=fields).values_list("dataset__system_id", flat=True),
+            *versions.values_list("source_system_id", flat=True),
+            *versions.values_list("target_system_id", flat=True),
+        }
+        return {
+            SourceSystem: systems,
+            Dataset: {
+                *datasets,
+                *versions.exclude(datasets=None).values_list("datasets", flat=True),
+            },
+            Field: {*fields, *versions.exclude(fields=None).values_list("fields", flat=True)},
+        }
 
     def validate_lineage_jobs(self, value):
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
