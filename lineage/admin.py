@@ -15,6 +15,10 @@ class EtlJobAdmin(GuardedModelAdminMixin, AuditedModelAdmin):
     list_select_related = ["system", "owner", "current_version"]
     raw_id_fields = ["owner"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # The key is the job's natural identifier (see services.update_job).
+        return ["key"] if obj is not None else []
+
 
 @admin.register(EtlJobVersion)
 class EtlJobVersionAdmin(ReadOnlyAdmin):

@@ -147,7 +147,9 @@ class LineageEdge(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.source_id} -> {self.target_id} ({self.type})"
+        # By reference, not id: audit records outlive the fields' ids. Load the ends with
+        # select_related("source__dataset__system", "target__dataset__system").
+        return f"{self.source.ref} -> {self.target.ref} ({self.type})"
 
     def permission_parents(self):
         return [self.job]
@@ -174,7 +176,7 @@ class DatasetEdge(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.source_id} -> {self.target_id}"
+        return f"{self.source.ref} -> {self.target.ref}"
 
     def permission_parents(self):
         return [self.job]

@@ -23,7 +23,7 @@ from catalog.models import SourceSystem
 from core.audit import Actor
 from lineage.choices import EdgeType, VersionOrigin
 from lineage.models import EtlJob, EtlJobVersion
-from lineage.services import Resolver, create_job, record_version
+from lineage.services import Resolver, check_writes, create_job, record_version
 
 EVENT_TYPES = {"START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER"}
 NOT_RECORDED = {"ABORT", "FAIL"}
@@ -66,7 +66,7 @@ def validate(event) -> list[dict]:
         _text(errors, event["job"], "namespace", "job")
         _text(errors, event["job"], "name", "job")
     kind = event.get("eventType", "COMPLETE")
-    if kind not in EVENT_TYPES:
+    if not isinstance(kind, str) or kind not in EVENT_TYPES:
         errors.append({"path": "eventType", "message": f"One of {', '.join(sorted(EVENT_TYPES))}."})
     for side in ("inputs", "outputs"):
         datasets = event.get(side, [])
@@ -207,9 +207,13 @@ def find_job(event: dict) -> EtlJob | None:
 
 
 @transaction.atomic
-def record_event(actor: Actor, event: dict, fallback: SourceSystem | None) -> EtlJobVersion | None:
+def record_event(
+    actor: Actor, event: dict, fallback: SourceSystem | None, *, authorize: bool = False
+) -> EtlJobVersion | None:
     """Record a validated RunEvent as a new version of its job (created if new). Returns None for
-    events that carry no lineage (FAIL, ABORT). Raises EventError for unmappable datasets."""
+    events that carry no lineage (FAIL, ABORT). Raises EventError for unmappable datasets and,
+    with `authorize`, WriteDenied (recording nothing) for outputs in systems the actor may not
+    change. A new job's system must be one the actor may change (see create_job)."""
     if event.get("eventType", "COMPLETE") in NOT_RECORDED:
         return None
     result, errors = to_result(event, SystemMap(fallback))
@@ -220,6 +224,8 @@ def record_event(actor: Actor, event: dict, fallback: SourceSystem | None) -> Et
         job = _create_job(actor, event, fallback, result)
     job = EtlJob.objects.select_for_update().select_related("system").get(pk=job.pk)
     resolver = Resolver(actor, job.system)
+    if authorize:
+        check_writes(actor, resolver, result)
     for side in ("inputs", "outputs"):
         for dataset in event.get(side, []):
             _register_schema(resolver, dataset, SystemMap(fallback))

@@ -95,7 +95,7 @@ def walk(
     """Upstream and/or downstream of a field (column graph) or a dataset (table graph)."""
     is_field = isinstance(node, Field)
     jobs = allowed_jobs(user)
-    limit = min(limit or settings.LINEAGE_MAX_RESULTS, settings.LINEAGE_MAX_RESULTS)
+    limit = _cap(limit)
     walks = {}
     with graphstore.reading() as graphs:
         for name in ("upstream", "downstream"):
@@ -131,7 +131,13 @@ def walk(
     return out
 
 
+def _cap(limit: int | None) -> int:
+    """At most LINEAGE_MAX_RESULTS results, whatever the caller asks for."""
+    return max(1, min(limit or settings.LINEAGE_MAX_RESULTS, settings.LINEAGE_MAX_RESULTS))
+
+
 def paths(user, source: Field, target: Field, *, types: int, limit: int) -> dict:
+    limit = _cap(limit)
     jobs = allowed_jobs(user)
     with graphstore.reading() as graphs:
         found = g.all_paths(
@@ -158,6 +164,7 @@ def paths(user, source: Field, target: Field, *, types: int, limit: int) -> dict
 
 
 def cycles(user, *, types: int, limit: int) -> dict:
+    limit = _cap(limit)
     jobs = allowed_jobs(user)
     with graphstore.reading() as graphs:
         found = g.cycles(
@@ -187,6 +194,7 @@ def orphan_candidates(user, system: str | None = None):
 
 
 def orphans(user, *, system: str | None, types: int, limit: int) -> dict:
+    limit = _cap(limit)
     ids = list(orphan_candidates(user, system).values_list("pk", flat=True))
     jobs = allowed_jobs(user)
     with graphstore.reading() as graphs:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
 from guardian.shortcuts import assign_perm
@@ -23,13 +23,63 @@ from catalog.models import Dataset, Field, SourceSystem
 from catalog.services import create_dataset, create_field
 from core.audit import Actor, record_change, record_changes, snapshot
 from core.choices import ChangeAction
-from core.services import create_object, delete_object, update_object
+from core.permissions import user_can
+from core.services import create_object, update_object
 from lineage.choices import EdgeType, ParseStatus, VersionOrigin
 from lineage.models import DatasetEdge, EtlJob, EtlJobVersion, GraphRevision, LineageEdge
 from lineage.sql import extract_lineage
 
 JOB_OWNER_PERMS = ("view_etljob", "change_etljob", "delete_etljob")
 UNKNOWN_TABLE = "<unknown>"
+
+
+# Permissions ----------------------------------------------------------------------------------
+
+
+class WriteDenied(PermissionDenied):
+    """The actor may not write lineage into these systems (their keys in `systems`)."""
+
+    def __init__(self, message: str, systems: list[str]):
+        super().__init__(message)
+        self.systems = systems
+
+
+def denied_systems(actor: Actor, systems) -> list[str]:
+    """Keys of the `systems` the actor may not change; a system actor (no user) may change all."""
+    user = actor.user_or_none
+    if user is None:
+        return []
+    return sorted({s.key for s in systems if s is not None and not user_can(user, "change", s)})
+
+
+def check_job_system(actor: Actor, system: SourceSystem) -> None:
+    """A job lives in a system its creator (or whoever moves it) may change."""
+    if denied_systems(actor, [system]):
+        raise WriteDenied(
+            f"You may not change system {system.key!r}, so you may not put a job in it.",
+            [system.key],
+        )
+
+
+def check_writes(actor: Actor, resolver: Resolver, result: dict) -> None:
+    """Lineage may be written only into systems the actor may change: every table the result
+    writes or targets with a column edge (including the tables of failed statements that the
+    fallback found) must be in one."""
+    names = set(result.get("tables", {}).get("write", []))
+    names |= {split_column(c["target"])[0] for c in result.get("columns", [])}
+    systems = {}
+    for name in sorted(names - {UNKNOWN_TABLE, ""}):
+        system = resolver.system_of(name)
+        if system is not None:
+            systems[system.pk] = system
+    denied = denied_systems(actor, systems.values())
+    if denied:
+        names = ", ".join(repr(k) for k in denied)
+        raise WriteDenied(
+            f"This SQL writes into system(s) {names}, which you may not change; nothing was "
+            "recorded.",
+            denied,
+        )
 
 
 # Jobs -----------------------------------------------------------------------------------------
@@ -42,11 +92,31 @@ def _grant_owner(job: EtlJob, *users) -> None:
                 assign_perm(f"lineage.{perm}", user, job)
 
 
+def can_read_lineage(user) -> bool:
+    """Whether `user` reads lineage through a role (vendors and outsiders do not)."""
+    return bool(
+        user is not None
+        and user.is_active
+        and (user.is_superuser or user.has_perm("lineage.view_etljob"))
+    )
+
+
+def _check_owner(owner) -> None:
+    if owner is not None and not can_read_lineage(owner):
+        raise ValidationError(
+            {"owner": f"{owner.get_username()} cannot read lineage, so cannot own a job."}
+        )
+
+
 @transaction.atomic
 def create_job(actor: Actor, data: dict) -> EtlJob:
     """Register a job; its creator and its owner may maintain it. The owner defaults to the
-    creator."""
+    creator. The job's system must be one the actor may change (system actors may all)."""
     data = {"owner": actor.user_or_none, **data}
+    if data.get("system") is not None:
+        check_job_system(actor, data["system"])
+    if "owner" in data:
+        _check_owner(data["owner"])
     job = create_object(actor, EtlJob, data)
     _grant_owner(job, actor.user_or_none, job.owner)
     return job
@@ -54,6 +124,14 @@ def create_job(actor: Actor, data: dict) -> EtlJob:
 
 @transaction.atomic
 def update_job(actor: Actor, job: EtlJob, data: dict) -> EtlJob:
+    """Change a job. Its key is its natural identifier and never changes; moving it to another
+    system needs change rights there; its owner must be someone who reads lineage."""
+    if "key" in data and str(data["key"] or "").strip().lower() != job.key:
+        raise ValidationError({"key": "A job's key cannot change."})
+    if data.get("system") is not None and data["system"].pk != job.system_id:
+        check_job_system(actor, data["system"])
+    if data.get("owner") is not None and data["owner"].pk != job.owner_id:
+        _check_owner(data["owner"])
     old_owner = job.owner_id
     job = update_object(actor, job, data)
     if job.owner_id != old_owner:
@@ -63,9 +141,27 @@ def update_job(actor: Actor, job: EtlJob, data: dict) -> EtlJob:
 
 @transaction.atomic
 def delete_job(actor: Actor, job: EtlJob) -> None:
-    """Delete a job with its versions and edges (the audit trail keeps every version's SQL)."""
+    """Delete a job with its versions and edges, in one transaction. The audit trail keeps every
+    version's SQL and gets one record per removed column edge; the job's own record says what
+    the deletion took out of the lineage graph (`before.removed`)."""
+    job = EtlJob.objects.select_for_update().get(pk=job.pk)
+    edges = list(
+        LineageEdge.objects.filter(job=job).select_related(
+            "source__dataset__system", "target__dataset__system"
+        )
+    )
+    removed = {
+        "versions": job.versions.count(),
+        "edges": len(edges),
+        "dataset_edges": DatasetEdge.objects.filter(job=job).count(),
+        "targets": sorted({e.target.ref for e in edges}),
+    }
     job_id = job.pk
-    delete_object(actor, job)
+    record_changes(actor, [(ChangeAction.DELETE, e, snapshot(e), None) for e in edges])
+    record_change(
+        actor, ChangeAction.DELETE, job, before={**snapshot(job), "removed": removed}, after=None
+    )
+    job.delete()
     GraphRevision.objects.create(job_id=job_id)
 
 
@@ -130,6 +226,15 @@ class Resolver:
         found = self._find(name)
         return found[2] if found is not None else None
 
+    def system_of(self, name: str) -> SourceSystem | None:
+        """The system the table `name` is (or would be registered) in; registers nothing."""
+        name = name.lower()
+        if name in self._datasets:
+            found = self._datasets[name]
+            return found.system if found is not None else None
+        found = self._find(name)
+        return found[0] if found is not None else None
+
     def _find(self, name: str) -> tuple[SourceSystem, str, Dataset | None] | None:
         datasets = Dataset.objects.select_related("system")
         if ":" in name:
@@ -175,6 +280,7 @@ class Resolver:
         if dataset.pk and dataset.pk not in self._loaded:
             self._loaded.add(dataset.pk)
             for f in Field.objects.filter(dataset=dataset):
+                f.dataset = dataset  # its reference labels edges (and their audit records)
                 self._fields[(dataset.pk, f.name)] = f
         if key not in self._fields:
             self._fields[key] = self._new_field(dataset, column)
@@ -345,13 +451,22 @@ def _version_audit(version: EtlJobVersion) -> dict:
 
 @transaction.atomic
 def submit_sql(
-    actor: Actor, job: EtlJob, sql: str, origin: str = VersionOrigin.SQL
+    actor: Actor,
+    job: EtlJob,
+    sql: str,
+    origin: str = VersionOrigin.SQL,
+    *,
+    authorize: bool = False,
 ) -> EtlJobVersion:
     """Store `sql` as the job's next version and, unless nothing parsed, make its lineage the
-    job's current lineage. Never raises for bad SQL: errors are stored on the version."""
+    job's current lineage. Never raises for bad SQL: errors are stored on the version.
+    With `authorize` (API callers), raises WriteDenied, storing nothing, when the SQL writes
+    into a system the actor may not change."""
     job = EtlJob.objects.select_for_update().select_related("system").get(pk=job.pk)
     resolver = Resolver(actor, job.system)
     result = parse(resolver, sql, job.dialect)
+    if authorize:
+        check_writes(actor, resolver, result)
     return record_version(actor, job, resolver, result, origin=origin, sql=sql)
 
 
@@ -401,7 +516,12 @@ def record_version(
 def _replace_edges(
     actor: Actor, job: EtlJob, version: EtlJobVersion, out: Plan, carried: list[LineageEdge]
 ) -> None:
-    old = {edge_key(e): e for e in LineageEdge.objects.filter(job=job)}
+    old = {
+        edge_key(e): e
+        for e in LineageEdge.objects.filter(job=job).select_related(
+            "source__dataset__system", "target__dataset__system"
+        )
+    }
     new = []
     for edge in out.edges.values():
         edge.job, edge.job_version = job, version

@@ -1,5 +1,6 @@
 """Lineage representations: jobs by key, fields and datasets by reference."""
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
@@ -81,8 +82,19 @@ class EtlJobVersionDetailSerializer(EtlJobVersionSerializer):
         read_only_fields = fields
 
 
+class StrictCharField(serializers.CharField):
+    """A CharField that takes only strings (DRF's turns 123 into "123")."""
+
+    default_error_messages = {"not_a_string": "Expected a string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
+
+
 class SubmitSqlSerializer(serializers.Serializer):
-    sql = serializers.CharField(trim_whitespace=False, max_length=MAX_SQL)
+    sql = StrictCharField(trim_whitespace=False, max_length=MAX_SQL)
 
     def validate_sql(self, value):
         if not value.strip():
@@ -91,7 +103,7 @@ class SubmitSqlSerializer(serializers.Serializer):
 
 
 class CheckSerializer(SubmitSqlSerializer):
-    job = serializers.CharField(help_text="The job's key")
+    job = StrictCharField(help_text="The job's key")
 
 
 class RefField(serializers.CharField):
@@ -143,7 +155,12 @@ class GraphQuerySerializer(serializers.Serializer):
         default="all",
         help_text="Edges to follow: `direct` (DIRECT only) or `all` (DIRECT and INDIRECT).",
     )
-    limit = serializers.IntegerField(min_value=1, required=False)
+    limit = serializers.IntegerField(
+        min_value=1,
+        max_value=settings.LINEAGE_MAX_RESULTS,
+        required=False,
+        help_text="At most this many results (up to the server's cap, LINEAGE_MAX_RESULTS).",
+    )
 
 
 class WalkQuerySerializer(GraphQuerySerializer):

@@ -38,9 +38,22 @@ from lineage.filtersets import (
     LineageEdgeFilterSet,
 )
 from lineage.models import DatasetEdge, EtlJob, EtlJobVersion, LineageEdge
-from lineage.services import JobService, submit_sql
+from lineage.services import JobService, WriteDenied, submit_sql
 
 Report = inline_serializer("LineageReport", {"count": serializers.IntegerField()})
+
+
+class denied_as_403:
+    """Turn a service's WriteDenied into a 403 that keeps its message (the API's error handler
+    would replace a bare Django PermissionDenied with a generic one)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if isinstance(exc, WriteDenied):
+            raise exceptions.PermissionDenied(str(exc)) from exc
+        return False
 
 
 class EtlJobViewSet(GovernedViewSet):
@@ -56,15 +69,25 @@ class EtlJobViewSet(GovernedViewSet):
         self.kwargs["key"] = self.kwargs["key"].lower()
         return super().get_object()
 
+    def perform_create(self, serializer):
+        with denied_as_403():
+            super().perform_create(serializer)
+
+    def perform_update(self, serializer):
+        with denied_as_403():
+            super().perform_update(serializer)
+
     @extend_schema(request=SubmitSqlSerializer, responses={201: EtlJobVersionSerializer})
     @action(detail=True, methods=["post"])
     def submit(self, request, key=None):
         """Store new SQL as the job's next version and make its lineage current. SQL that does
-        not parse is stored too (201) with its errors; the job then keeps its last lineage."""
+        not parse is stored too (201) with its errors; the job then keeps its last lineage.
+        403, storing nothing, when the SQL writes into a system the caller may not change."""
         job = self.get_object()
         body = SubmitSqlSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        version = submit_sql(self.actor(), job, body.validated_data["sql"])
+        with denied_as_403():
+            version = submit_sql(self.actor(), job, body.validated_data["sql"], authorize=True)
         return Response(EtlJobVersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
 
@@ -216,7 +239,10 @@ class OpenLineageView(APIView):
         job = openlineage.find_job(event)
         self._check_permission(request.user, job)
         try:
-            version = openlineage.record_event(Actor.from_request(request), event, fallback)
+            with denied_as_403():
+                version = openlineage.record_event(
+                    Actor.from_request(request), event, fallback, authorize=True
+                )
         except openlineage.EventError as exc:
             raise RequestError(str(exc), exc.errors) from None
         if version is None:

@@ -96,8 +96,21 @@ class LineageTestCase(PersonaTestCase):
     def setUpTestData(cls):
         super().setUpTestData()
         import_systems(Actor.system("tests"), CATALOG, remove_missing=False)
+        # The engineers maintain the warehouse (their jobs write into it); the steward the rest.
+        for user, keys in ((cls.engineer, ["dw"]), (cls.other_engineer, ["dw"])):
+            cls.grant_systems(user, *keys)
+        cls.grant_systems(cls.steward, "crm", "pos", "dw")
         cls.customer_job = cls.add_job(cls.engineer, "load_customer", CUSTOMER_SQL)
         cls.sales_job = cls.add_job(cls.other_engineer, "load_sales", SALES_SQL)
+
+    @staticmethod
+    def grant_systems(user, *keys: str) -> None:
+        from guardian.shortcuts import assign_perm
+
+        from catalog.models import SourceSystem
+
+        for key in keys:
+            assign_perm("catalog.change_sourcesystem", user, SourceSystem.objects.get(key=key))
 
     @staticmethod
     def add_job(user, key: str, sql: str | None = None, system: str = "dw", **extra) -> EtlJob:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from guardian.shortcuts import assign_perm
 
+from catalog.models import Dataset
 from lineage.models import EtlJob, EtlJobVersion
-from tests.lineage.helpers import API, BROKEN_SQL, LineageTestCase
+from tests.lineage.helpers import API, BROKEN_SQL, LineageTestCase, direct_edges
 
 JOBS = API + "jobs/"
 GRAPH = API + "graph/"
@@ -319,8 +320,8 @@ class GraphEndpointTests(LineageTestCase):
         self.assert_error(self.as_(self.engineer).get(GRAPH + "paths/", {"source": "x"}), 400)
 
     def test_cycles(self):
-        self.add_job(
-            self.engineer,
+        self.add_job(  # the steward maintains crm: only she may write lineage into it
+            self.steward,
             "loop",
             "INSERT INTO public.contacts (tier) SELECT tier FROM dw.sales;",
             system="crm",
@@ -419,3 +420,231 @@ INSERT INTO dw.customer (customer_id, email_hash, tier, phone)
 SELECT c.contact_id, MD5(LOWER(c.email)), UPPER(c.tier), c.phone
 FROM public.contacts c;
 """
+
+
+class WritePermissionTests(LineageTestCase):
+    """Lineage is written only into systems the caller may change (the engineers: dw)."""
+
+    def submit(self, sql, user=None, key="load_customer"):
+        return self.as_(user or self.engineer).post(
+            job_url(key, "submit/"), {"sql": sql}, format="json"
+        )
+
+    def test_a_job_is_created_only_in_a_system_the_caller_may_change(self):
+        body = self.assert_error(
+            self.as_(self.engineer).post(JOBS, {"key": "x", "name": "X", "system": "pos"}), 403
+        )
+        self.assertIn("'pos'", body["message"])
+        self.assertFalse(EtlJob.objects.filter(key="x").exists())
+        response = self.as_(self.steward).post(JOBS, {"key": "x", "name": "X", "system": "pos"})
+        self.assertEqual(response.status_code, 201, response.content)
+        self.assertEqual(EtlJob.objects.get(key="x").system.key, "pos")
+
+    def test_a_job_moves_only_to_a_system_the_caller_may_change(self):
+        client = self.as_(self.engineer)
+        body = self.assert_error(client.patch(job_url("load_customer"), {"system": "pos"}), 403)
+        self.assertIn("'pos'", body["message"])
+        self.customer_job.refresh_from_db()
+        self.assertEqual(self.customer_job.system.key, "dw")
+        response = client.patch(job_url("load_customer"), {"system": "dw", "name": "same"})
+        self.assertEqual(response.status_code, 200, response.content)
+
+    def test_sql_writing_into_a_system_the_caller_may_not_change_is_403_and_stores_nothing(self):
+        edges = direct_edges(self.customer_job)
+        versions, datasets = EtlJobVersion.objects.count(), Dataset.objects.count()
+        for sql in (
+            "INSERT INTO sales.transactions (amount) SELECT tier FROM public.contacts;",
+            "INSERT INTO crm.new_table (a) SELECT tier FROM dw.customer;",
+            "INSERT INTO dw.customer (tier) SELECT tier FROM public.contacts;\n"
+            "UPDATE sales.transactions SET amount = 0;",
+            "INSERT INTO sales.transactions (amount) SELECT FROM WHERE ;",  # fallback's tables
+        ):
+            with self.subTest(sql=sql):
+                body = self.assert_error(self.submit(sql), 403)
+                denied = "'crm'" if "crm.new_table" in sql else "'pos'"
+                self.assertIn(denied, body["message"])
+                self.assertNotIn("'dw'", body["message"])
+        self.assertEqual(EtlJobVersion.objects.count(), versions)
+        self.assertEqual(Dataset.objects.count(), datasets)
+        self.assertEqual(direct_edges(self.customer_job), edges)
+
+    def test_reading_from_other_systems_is_allowed(self):
+        response = self.submit(
+            "INSERT INTO dw.customer (tier) SELECT amount FROM sales.transactions;"
+        )
+        self.assertEqual(response.status_code, 201, response.content)
+        self.assertEqual(
+            direct_edges(self.customer_job),
+            {("pos:sales.transactions.amount", "dw:dw.customer.tier")},
+        )
+
+    def test_openlineage_outputs_into_a_system_the_caller_may_not_change_are_403(self):
+        from tests.lineage.test_openlineage import EVENT, URL
+
+        response = self.as_(self.engineer).post(URL, EVENT, format="json")
+        self.assertEqual(response.status_code, 201, response.content)
+        job = EtlJob.objects.get(key="spark-prod.customer_segments")
+        event = {**EVENT, "outputs": [{"namespace": "crm", "name": "public.contacts"}]}
+        body = self.assert_error(self.as_(self.engineer).post(URL, event, format="json"), 403)
+        self.assertIn("'crm'", body["message"])
+        self.assertEqual(job.versions.count(), 1)
+        # a new job would be created in the output's system: refused too, nothing kept
+        event["job"] = {"namespace": "spark-prod", "name": "other"}
+        body = self.assert_error(self.as_(self.engineer).post(URL, event, format="json"), 403)
+        self.assertIn("'crm'", body["message"])
+        self.assertFalse(EtlJob.objects.filter(key="spark-prod.other").exists())
+
+
+class GarbageSqlTests(LineageTestCase):
+    def test_a_statement_that_is_not_sql_is_a_failed_version_and_keeps_the_edges(self):
+        edges = direct_edges(self.customer_job)
+        self.assertEqual(len(edges), 3)
+        response = self.as_(self.engineer).post(
+            job_url("load_customer", "submit/"), {"sql": "SELEC oops"}, format="json"
+        )
+        self.assertEqual(response.status_code, 201, response.content)
+        body = response.json()
+        self.assertEqual((body["number"], body["status"], body["is_current"]), (2, "failed", False))
+        self.assertEqual(
+            body["errors"],
+            [
+                {
+                    "statement": 0,
+                    "line": 1,
+                    "column": 1,
+                    "message": "'SELEC' does not start a SQL statement "
+                    "(expected SELECT, INSERT, CREATE, ...)",
+                }
+            ],
+        )
+        self.customer_job.refresh_from_db()
+        self.assertEqual(self.customer_job.current_version.number, 1)
+        self.assertEqual(direct_edges(self.customer_job), edges)
+
+
+class JobOwnerAndKeyTests(LineageTestCase):
+    def test_the_owner_must_be_someone_who_reads_lineage(self):
+        client = self.as_(self.engineer)
+        for user in (self.vendor, self.outsider):
+            with self.subTest(user=user.username):
+                body = self.assert_error(
+                    client.patch(job_url("load_customer"), {"owner": user.username}),
+                    400,
+                    path="owner",
+                )
+                self.assertIn(user.username, body["message"])
+        self.customer_job.refresh_from_db()
+        self.assertEqual(self.customer_job.owner, self.engineer)
+        body = self.assert_error(
+            client.post(JOBS, {"key": "x", "name": "X", "system": "dw", "owner": "vendor"}),
+            400,
+            path="owner",
+        )
+        self.assertFalse(EtlJob.objects.filter(key="x").exists())
+
+    def test_a_jobs_key_cannot_change(self):
+        client = self.as_(self.engineer)
+        body = self.assert_error(
+            client.patch(job_url("load_customer"), {"key": "renamed"}), 400, path="key"
+        )
+        self.assertEqual(body["errors"], [{"path": "key", "message": "A job's key cannot change."}])
+        self.assertTrue(EtlJob.objects.filter(key="load_customer").exists())
+        self.assertFalse(EtlJob.objects.filter(key="renamed").exists())
+        response = client.patch(job_url("load_customer"), {"key": "load_customer", "name": "n"})
+        self.assertEqual(response.status_code, 200, response.content)  # unchanged: fine
+        self.assertEqual(response.json()["key"], "load_customer")
+
+
+class JobDeleteAuditTests(LineageTestCase):
+    def test_deleting_a_job_audits_each_removed_edge_by_reference(self):
+        from core.models import ChangeRecord
+
+        edge_ids = set(self.customer_job.edges.values_list("pk", flat=True))
+        response = self.as_(self.engineer).delete(job_url("load_customer"))
+        self.assertEqual(response.status_code, 204, response.content)
+        self.assertFalse(EtlJob.objects.filter(key="load_customer").exists())
+        records = ChangeRecord.objects.filter(object_type="lineage.lineageedge", action="delete")
+        records = records.filter(object_id__in=[str(i) for i in edge_ids])
+        self.assertEqual(
+            sorted(r.object_repr for r in records),
+            [
+                "crm:public.contacts.contact_id -> dw:dw.customer.customer_id (DIRECT)",
+                "crm:public.contacts.email -> dw:dw.customer.email_hash (DIRECT)",
+                "crm:public.contacts.tier -> dw:dw.customer.tier (DIRECT)",
+            ],
+        )
+        self.assertEqual({r.actor_name for r in records}, {"engineer"})
+        self.assertTrue(all(r.after is None and r.before["job_id"] for r in records))
+        job_record = ChangeRecord.objects.get(
+            object_type="lineage.etljob", action="delete", object_repr="load_customer"
+        )
+        self.assertEqual(
+            job_record.before["removed"],
+            {
+                "versions": 1,
+                "edges": 3,
+                "dataset_edges": 1,
+                "targets": [
+                    "dw:dw.customer.customer_id",
+                    "dw:dw.customer.email_hash",
+                    "dw:dw.customer.tier",
+                ],
+            },
+        )
+        self.assertEqual(job_record.request_id, records.first().request_id)
+
+
+class MalformedRequestTests(LineageTestCase):
+    def test_graph_limits_are_validated_and_capped(self):
+        from django.conf import settings
+
+        cap = settings.LINEAGE_MAX_RESULTS
+        queries = {
+            "": {"field": "crm:public.contacts.tier"},
+            "paths/": {"source": "crm:public.contacts.tier", "target": "dw:dw.sales.tier"},
+            "cycles/": {},
+            "orphans/": {},
+        }
+        client = self.as_(self.engineer)
+        for suffix, params in queries.items():
+            for limit in ("99999999999999999999999", str(cap + 1), "0", "-1", "x"):
+                with self.subTest(query=suffix, limit=limit):
+                    self.assert_error(
+                        client.get(GRAPH + suffix, {**params, "limit": limit}), 400, path="limit"
+                    )
+            with self.subTest(query=suffix, limit=cap):
+                response = client.get(GRAPH + suffix, {**params, "limit": cap})
+                self.assertEqual(response.status_code, 200, response.content)
+
+    def test_openlineage_event_type_must_be_a_string(self):
+        from tests.lineage.test_openlineage import EVENT, URL
+
+        for value in ([], {}, 3, None):
+            with self.subTest(eventType=value):
+                self.assert_error(
+                    self.as_(self.engineer).post(URL, {**EVENT, "eventType": value}, format="json"),
+                    400,
+                    path="eventType",
+                )
+        self.assertFalse(EtlJob.objects.filter(key="spark-prod.customer_segments").exists())
+
+    def test_sql_and_job_keys_must_be_strings(self):
+        client = self.as_(self.engineer)
+        for body in ({"job": "load_customer", "sql": 123}, {"job": "load_customer", "sql": [1]}):
+            with self.subTest(body=body):
+                response = client.post(API + "check/", body, format="json")
+                self.assertEqual(
+                    self.assert_error(response, 400, path="sql")["errors"],
+                    [{"path": "sql", "message": "Expected a string."}],
+                )
+        self.assert_error(
+            client.post(API + "check/", {"job": 7, "sql": "SELECT 1"}, format="json"),
+            400,
+            path="job",
+        )
+        self.assert_error(
+            client.post(job_url("load_customer", "submit/"), {"sql": 123}, format="json"),
+            400,
+            path="sql",
+        )
+        self.assertEqual(self.customer_job.versions.count(), 1)

@@ -318,3 +318,29 @@ class GraphCacheTests(LineageTestCase):
     def test_an_unchanged_database_is_not_reloaded(self):
         first = graphstore.current()
         self.assertIs(graphstore.current(), first)
+
+
+class WriteRightsTests(LineageTestCase):
+    def test_create_job_needs_change_rights_on_its_system_except_for_system_actors(self):
+        from lineage.services import WriteDenied, create_job
+
+        pos = SourceSystem.objects.get(key="pos")
+        with self.assertRaisesMessage(WriteDenied, "You may not change system 'pos'"):
+            create_job(Actor(self.engineer), {"key": "x", "name": "x", "system": pos})
+        job = create_job(
+            Actor.system("loader"), {"key": "x", "name": "x", "system": pos, "owner": self.engineer}
+        )
+        self.assertEqual((job.system, job.owner), (pos, self.engineer))
+
+    def test_authorized_submit_refuses_writes_into_other_systems_and_stores_nothing(self):
+        from lineage.services import WriteDenied
+
+        before = (EtlJobVersion.objects.count(), Dataset.objects.count())
+        sql = "INSERT INTO crm.brand_new (a) SELECT tier FROM dw.customer;"
+        with self.assertRaises(WriteDenied) as caught:
+            submit_sql(Actor(self.engineer), self.customer_job, sql, authorize=True)
+        self.assertEqual(caught.exception.systems, ["crm"])
+        self.assertEqual((EtlJobVersion.objects.count(), Dataset.objects.count()), before)
+        version = submit_sql(Actor.system("loader"), self.customer_job, sql, authorize=True)
+        self.assertEqual(version.status, "ok")
+        self.assertTrue(Dataset.objects.filter(system__key="crm", name="brand_new").exists())

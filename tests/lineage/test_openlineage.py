@@ -116,6 +116,11 @@ class OpenLineageTests(LineageTestCase):
         body = self.assert_error(self.post(event), 400, code="invalid", path="inputs[0].namespace")
         self.assertIn("postgres://crm-db:5432", body["message"])
         self.assertEqual(EtlJobVersion.objects.filter(origin="openlineage").count(), 0)
+        # The fallback is the new job's system: the reporter must be allowed to change it.
+        body = self.assert_error(self.post(event, query="?system=crm"), 403)
+        self.assertIn("'crm'", body["message"])
+        self.assertFalse(EtlJob.objects.filter(key="spark-prod.customer_segments").exists())
+        self.grant_systems(self.engineer, "crm")
         response = self.post(event, query="?system=crm")
         self.assertEqual(response.status_code, 201, response.content)
         job = EtlJob.objects.get(key="spark-prod.customer_segments")

@@ -313,3 +313,66 @@ def test_timeout_also_works_outside_the_main_thread():
 def test_importing_the_parser_does_not_import_django():
     code = "import lineage.sql, sys; assert 'django' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+NOT_A_STATEMENT = "does not start a SQL statement (expected SELECT, INSERT, CREATE, ...)"
+
+
+def test_a_first_word_that_is_no_statement_keyword_is_an_error():
+    for sql, word in [
+        ("SELEC oops", "SELEC"),
+        ("garbage garbage", "garbage"),
+        ("garbage", "garbage"),
+        ("INSRT INTO dw.t SELECT a FROM s", "INSRT"),
+        ("'just a string'", "just a string"),
+    ]:
+        for dialect in (None, "postgres", "tsql", "spark", "snowflake", "hive"):
+            (st,) = extract_lineage(sql, dialect=dialect).to_dict()["statements"]
+            assert st["error"] == {
+                "message": f"{word!r} {NOT_A_STATEMENT}",
+                "line": 1,
+                "column": 1,
+            }, (sql, dialect)
+            assert st["kind"] == "other"
+            assert st["tables"] == {"read": [], "write": []}
+            assert st["columns"] == []
+
+
+def test_the_error_points_at_the_bad_statement_among_good_ones():
+    sql = "INSERT INTO dw.t (a) SELECT a FROM s;\n\n  -- note\n  SELEC oops;\nSELECT 1;"
+    result = extract_lineage(sql, dialect="postgres").to_dict()
+    assert [s["error"] for s in result["statements"]] == [
+        None,
+        {"message": f"'SELEC' {NOT_A_STATEMENT}", "line": 4, "column": 3},
+        None,
+    ]
+    assert result["tables"] == {"read": ["s"], "write": ["dw.t"]}
+
+
+def test_legitimate_statements_are_not_mistaken_for_garbage():
+    cases = {
+        None: ["USE db", "SET x = 1", "SHOW TABLES", "CALL p()", "GRANT SELECT ON t TO u",
+               "VACUUM t", "ANALYZE t", "COPY t FROM 's3://b/x'", "START TRANSACTION",
+               "COMMIT", "EXPLAIN SELECT 1", "TRUNCATE TABLE t", "VALUES (1)", "(SELECT 1)",
+               "WITH a AS (SELECT 1 AS x) INSERT INTO t SELECT x FROM a", "DISCARD ALL",
+               "RESET x", "CHECKPOINT", "LOCK TABLES t WRITE", "UNLOCK TABLES"],
+        "spark": ["ADD JAR /tmp/x.jar", "REFRESH TABLE t", "CACHE TABLE t AS SELECT 1",
+                  "UNCACHE TABLE t", "MSCK REPAIR TABLE t",
+                  "LOAD DATA INPATH '/x' INTO TABLE t", "DESCRIBE t", "OPTIMIZE t"],
+        "hive": ["MSCK REPAIR TABLE t", "ADD JAR /tmp/x.jar",
+                 "FROM s INSERT INTO TABLE t SELECT a"],
+        "tsql": ["EXEC dbo.load_customers", "DECLARE @x INT", "PRINT 'x'",
+                 "BEGIN\n  INSERT INTO t (a) SELECT a FROM s;\nEND", "sp_rename 'a', 'b'",
+                 "RAISERROR('x', 16, 1)", "WAITFOR DELAY '00:00:01'"],
+        "redshift": ["UNLOAD ('select * from s') TO 's3://b/x'", "VACUUM t", "ANALYZE t"],
+        "snowflake": ["PUT file:///tmp/x @stage", "LIST @stage", "REMOVE @stage",
+                      "ALTER TABLE a SWAP WITH b"],
+        "postgres": ["LISTEN x", "NOTIFY x", "CLUSTER t", "DO $$ BEGIN INSERT INTO t SELECT 1; "
+                     "END $$", "DEALLOCATE x", "REINDEX TABLE t"],
+        "mysql": ["LOAD DATA INFILE '/x' INTO TABLE t", "REPLACE INTO t SELECT a FROM s"],
+    }  # fmt: skip
+    for dialect, statements in cases.items():
+        for sql in statements:
+            for st in extract_lineage(sql, dialect=dialect).to_dict()["statements"]:
+                error = st["error"] or {}
+                assert NOT_A_STATEMENT not in error.get("message", ""), (dialect, sql, error)
