@@ -230,7 +230,9 @@ def http_bench(kind: str, clients: int, duration: float, workers: int) -> dict:
             url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
         port = free_port()
         log = open(os.path.join(tempfile.gettempdir(), "bench-gunicorn.log"), "w")  # noqa: SIM115
-        env = {**os.environ, "DATABASE_URL": url, "DEBUG": "0", "TESTING": "1"}
+        # The server runs with the production batch size of the decision log.
+        env = {**os.environ, "DATABASE_URL": url, "DEBUG": "0", "TESTING": "1",
+               "CONSULT_LOG_BATCH_ROWS": "200"}  # fmt: skip
         env.pop("TEST_DATABASE_NAME", None)
         server = subprocess.Popen(
             [os.path.join(ROOT, ".venv", "bin", "gunicorn"), "config.wsgi", "-b",

@@ -199,6 +199,14 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Consult decision log: rows are written in batches of this many rows or this many seconds,
+# and before the log is read (governance/consult/services.py, _PendingLog). Tests write each
+# request's rows at once.
+CONSULT_LOG_BATCH_ROWS = int(
+    os.environ.get("CONSULT_LOG_BATCH_ROWS", "1" if env_bool("TESTING", False) else "200")
+)
+CONSULT_LOG_BATCH_SECONDS = float(os.environ.get("CONSULT_LOG_BATCH_SECONDS", "1.0"))
+
 # Lineage graph queries: the largest depth and result count a caller may ask for.
 LINEAGE_MAX_DEPTH = int(os.environ.get("LINEAGE_MAX_DEPTH", "50"))
 LINEAGE_MAX_RESULTS = int(os.environ.get("LINEAGE_MAX_RESULTS", "10000"))

@@ -101,6 +101,9 @@ def consult_consumers_of(field_refs: Iterable[str]) -> list[dict]:
     "purpose"}]. Access policies that would allow a consumer never seen yet are not listed."""
     try:
         from governance.consult.models import DecisionLog
+        from governance.consult.services import flush_decision_log
+
+        flush_decision_log()
 
         rows = (
             DecisionLog.objects.filter(field_ref__in=list(field_refs))

@@ -7,11 +7,13 @@ from __future__ import annotations
 from unittest import skipUnless
 
 from django.db import DatabaseError, connection, transaction
+from django.test import override_settings
 from guardian.shortcuts import assign_perm
 
 from catalog.models import SourceSystem
 from core.models import ChangeRecord
 from governance.consult.models import AccessPolicy, DecisionLog
+from governance.consult.services import flush_decision_log
 from governance.models import Committee, CommitteeMembership
 from tests.consult.helpers import (
     CONSULT_URL,
@@ -152,6 +154,22 @@ class DecisionLogTests(ConsultTestCase):
         self.assertEqual({r.catalog_version for r in rows}, {body["catalog_version"]})
         self.assertEqual(rows[0].consumer_name, "consumer")
         self.assertTrue(rows[0].policy_ids)
+
+    @override_settings(CONSULT_LOG_BATCH_ROWS=3, CONSULT_LOG_BATCH_SECONDS=3600)
+    def test_rows_are_written_in_batches_and_before_the_log_is_read(self):
+        self.addCleanup(flush_decision_log)
+        self.consult([MEMBER_ID])
+        self.consult(["crm:public.contacts.email"])
+        self.assertEqual(DecisionLog.objects.count(), 0)  # waiting for a batch of three
+        self.consult(["x:y.z"])
+        self.assertEqual(
+            list(DecisionLog.objects.order_by("id").values_list("field_ref", flat=True)),
+            [MEMBER_ID, "crm:public.contacts.email", "x:y.z"],
+        )
+        self.consult([MEMBER_ID])
+        self.assertEqual(DecisionLog.objects.count(), 3)
+        # Reading the log writes this process's waiting rows first.
+        self.assertEqual(self.as_(self.committee).get(DECISIONS_URL).json()["count"], 4)
 
     def test_log_is_append_only(self):
         from core.models import AppendOnlyError
