@@ -2,12 +2,12 @@
 
 Every request looks the token up afresh, so a revoked token fails on the very next request."""
 
-import datetime
-import functools
+from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models.expressions import Col
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from rest_framework import authentication, exceptions
 
 from core.models import ApiToken, hash_token
@@ -20,47 +20,72 @@ class HashedTokenAuthentication(authentication.TokenAuthentication):
     keyword = "Token"
 
     def authenticate_credentials(self, key):
-        # One raw query for the token and its user: the ORM's select_related() compilation
-        # was half the cost of a one-field consult (see bench/consult.py).
-        found = list(get_user_model().objects.raw(_token_sql(), [hash_token(key)]))
-        if not found:
+        # One query for the token and its user, read through the ORM's own value converters:
+        # building the equivalent select_related() query was half the cost of a one-field
+        # consult (see bench/consult.py).
+        query = _TokenQuery.for_connection(connection)
+        with connection.cursor() as cursor:
+            cursor.execute(query.sql, [hash_token(key)])
+            row = cursor.fetchone()
+        if row is None:
             raise exceptions.AuthenticationFailed("Invalid token.")
-        user = found[0]
+        token_values, user = query.read(row)
+        token_id, revoked_at, expires_at, last_used = token_values
         now = timezone.now()
-        if user.token_revoked_at is not None:
+        if revoked_at is not None:
             raise exceptions.AuthenticationFailed("Token has been revoked.")
-        expires_at = _aware(user.token_expires_at)
         if expires_at is not None and expires_at <= now:
             raise exceptions.AuthenticationFailed("Token has expired.")
         if not user.is_active:
             raise exceptions.AuthenticationFailed("User inactive or deleted.")
-        last_used = _aware(user.token_last_used_at)
         if last_used is None or (now - last_used).total_seconds() > LAST_USED_RESOLUTION_SECONDS:
-            ApiToken.objects.filter(pk=user.token_id).update(last_used_at=now)
-        return user, ApiToken(
-            pk=user.token_id, user=user, expires_at=expires_at, last_used_at=last_used
+            ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+        return user, ApiToken(pk=token_id, user=user, expires_at=expires_at, last_used_at=last_used)
+
+
+class _TokenQuery:
+    """The SQL and the per-column converters, built once per database vendor."""
+
+    _cache: dict[str, _TokenQuery] = {}
+    TOKEN_FIELDS = ("id", "revoked_at", "expires_at", "last_used_at")
+
+    def __init__(self, connection) -> None:
+        User = get_user_model()
+        qn = connection.ops.quote_name
+        token_fields = [ApiToken._meta.get_field(name) for name in self.TOKEN_FIELDS]
+        self.user_fields = list(User._meta.concrete_fields)
+        columns = [f"t.{qn(f.column)}" for f in token_fields]
+        columns += [f"u.{qn(f.column)}" for f in self.user_fields]
+        self.sql = (
+            f"SELECT {', '.join(columns)} FROM {qn(ApiToken._meta.db_table)} t "
+            f"JOIN {qn(User._meta.db_table)} u ON u.{qn(User._meta.pk.column)} = t."
+            f"{qn(ApiToken._meta.get_field('user').column)} WHERE t.{qn('key_hash')} = %s"
         )
+        self.converters = [
+            (
+                Col("t", f),
+                connection.ops.get_db_converters(Col("t", f)) + f.get_db_converters(connection),
+            )
+            for f in [*token_fields, *self.user_fields]
+        ]
+        self.connection = connection
+        self.model = User
 
+    @classmethod
+    def for_connection(cls, connection) -> _TokenQuery:
+        query = cls._cache.get(connection.vendor)
+        if query is None or query.model is not get_user_model():
+            query = cls._cache[connection.vendor] = cls(connection)
+        return query
 
-def _aware(value):
-    """Token timestamps come back raw (SQLite gives text); make them aware datetimes."""
-    if value is None or isinstance(value, datetime.datetime):
-        return (
-            value
-            if value is None or timezone.is_aware(value)
-            else timezone.make_aware(value, datetime.UTC)
+    def read(self, row) -> tuple[list, object]:
+        values = []
+        for value, (column, converters) in zip(row, self.converters, strict=True):
+            for convert in converters:
+                value = convert(value, column, self.connection)
+            values.append(value)
+        n = len(self.TOKEN_FIELDS)
+        user = self.model.from_db(
+            self.connection.alias, [f.attname for f in self.user_fields], values[n:]
         )
-    parsed = parse_datetime(str(value))
-    return timezone.make_aware(parsed, datetime.UTC) if timezone.is_naive(parsed) else parsed
-
-
-@functools.cache
-def _token_sql() -> str:
-    user_table = get_user_model()._meta.db_table
-    token_table = ApiToken._meta.db_table
-    return (
-        f"SELECT u.*, t.id AS token_id, t.revoked_at AS token_revoked_at, "
-        f"t.expires_at AS token_expires_at, t.last_used_at AS token_last_used_at "
-        f"FROM {token_table} t JOIN {user_table} u ON u.id = t.user_id "
-        f"WHERE t.key_hash = %s"
-    )
+        return values[:n], user
