@@ -51,6 +51,10 @@ class FieldEntry:
     owners: list = field(default_factory=list)
     labels: dict[str, Label] = field(default_factory=dict)
     blockers: list = field(default_factory=list)  # reasons that deny whatever the policies say
+    # Filled once labels are final: every (kind, key) a policy may name for this field, and the
+    # labels in order. The decision path reads them instead of rebuilding them per call.
+    keys: tuple[tuple[str, str], ...] = ()
+    label_list: list[str] = field(default_factory=list)
 
 
 class Outcome(NamedTuple):
@@ -111,6 +115,8 @@ class Snapshot:
         self.index: dict[str, dict[tuple[str, str], list[Rule]]] = {}
         self._upstream_memo: dict[int, list] = {}
         self._memo: dict[tuple, Outcome] = {}
+        self._maps: dict[tuple[str, ...], list] = {}  # subjects -> their rule indexes
+        self.deidentifying = False  # does any rule drop labels that came by aggregation?
 
     def with_rules(self, version: int) -> Snapshot:
         """A snapshot at `version` sharing this one's fields, labels and lineage, with the
@@ -123,6 +129,7 @@ class Snapshot:
 
     def add_rule(self, subject: str, rule: Rule) -> None:
         self.index.setdefault(subject, {}).setdefault((rule.kind, rule.key), []).append(rule)
+        self.deidentifying = self.deidentifying or rule.aggregation_deidentifies
 
     # Look-ups -----------------------------------------------------------------------------------
 
@@ -173,18 +180,25 @@ class Snapshot:
         entry = self.entry(ref)
         if entry is None or not entry.registered:
             return Outcome(_deny_unregistered(ref), (), math.inf, ref, None)
-        maps = [self.index[s] for s in subjects if s in self.index]
-        candidates = [r for m in maps for rk in entry.resources for r in m.get(rk, ())]
-        active = [r for r in candidates if r.applies(purpose, now)]
-        labels = entry.labels
-        if any(r.aggregation_deidentifies and r.effect == "allow" for r in active):
-            labels = {k: v for k, v in labels.items() if not v.via_aggregation}
-        for m in maps:
-            for c in labels:
-                for r in m.get(("classification", c), ()):
-                    candidates.append(r)
-                    if r.applies(purpose, now):
-                        active.append(r)
+        maps = self._maps.get(subjects)
+        if maps is None:
+            maps = self._maps[subjects] = [self.index[s] for s in subjects if s in self.index]
+        labels, label_list = entry.labels, entry.label_list
+        if not self.deidentifying:
+            candidates = [r for m in maps for k in entry.keys for r in m.get(k, ())]
+            active = [r for r in candidates if r.applies(purpose, now)]
+        else:
+            candidates = [r for m in maps for rk in entry.resources for r in m.get(rk, ())]
+            active = [r for r in candidates if r.applies(purpose, now)]
+            if any(r.aggregation_deidentifies and r.effect == "allow" for r in active):
+                labels = {k: v for k, v in labels.items() if not v.via_aggregation}
+                label_list = sorted(labels)
+            for m in maps:
+                for c in labels:
+                    for r in m.get(("classification", c), ()):
+                        candidates.append(r)
+                        if r.applies(purpose, now):
+                            active.append(r)
         effect, deciding = policy.decide(active)
 
         reasons = list(entry.blockers)
@@ -219,7 +233,7 @@ class Snapshot:
         if not blocked:
             for r in deciding:
                 _add_obligations(obligations, reasons, r.obligations, r.label)
-            for c in sorted(labels):
+            for c in label_list:
                 _add_obligations(obligations, reasons, self.obligations.get(c, ()), c)
         decision = _DENY if blocked else _ALLOW_WITH_OBLIGATIONS if obligations else _ALLOW
         result = {
@@ -228,7 +242,7 @@ class Snapshot:
             "obligations": obligations,
             "reasons": reasons,
             "definition": entry.definition_json,
-            "classifications": sorted(labels),
+            "classifications": list(label_list),
             "owners": entry.owners,
         }
         ids = tuple(r.id for r in deciding)
@@ -351,6 +365,9 @@ def compile_snapshot(version: int) -> Snapshot:
             if fid in fields:
                 fields[fid].labels[ckey] = Label("propagated", p.path, p.via_aggregation)
 
+    for entry in fields.values():
+        entry.keys = entry.resources + tuple(("classification", c) for c in entry.labels)
+        entry.label_list = sorted(entry.labels)
     snap = Snapshot(
         version,
         fields,
