@@ -34,3 +34,12 @@ class ErrorShapeTests(PersonaTestCase):
         response = self.client.get("/no-such-page/")
         self.assertEqual(response.status_code, 404)
         self.assertNotIn("application/json", response["Content-Type"])
+
+    def test_a_form_encoded_body_is_refused_in_the_error_shape(self):
+        response = self.as_(self.engineer).post(
+            "/api/v1/catalog/systems/",
+            "key=x&name=y",
+            content_type="application/x-www-form-urlencoded",
+        )
+        self.assertEqual(response.status_code, 415)
+        self.assertEqual(response.json()["code"], "unsupported_media_type")
