@@ -6,6 +6,7 @@ from django.db.models import Q
 from catalog.choices import DatasetKind, Environment, Lifecycle, Status, SystemKind
 from catalog.models import Dataset, Field, SourceSystem
 from catalog.refs import RefError, parse_dataset_ref
+from core.filters import BooleanFilter
 
 
 class SearchFilterSet(django_filters.FilterSet):
@@ -45,7 +46,7 @@ class DatasetFilterSet(SearchFilterSet):
     name_contains = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
     kind = django_filters.MultipleChoiceFilter(choices=DatasetKind.choices)
     status = django_filters.MultipleChoiceFilter(choices=Status.choices)
-    discovered = django_filters.BooleanFilter()
+    discovered = BooleanFilter()
     updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
@@ -63,9 +64,9 @@ class FieldFilterSet(SearchFilterSet):
     name = django_filters.CharFilter(lookup_expr="iexact")
     name_contains = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
     data_type = django_filters.CharFilter(lookup_expr="icontains")
-    nullable = django_filters.BooleanFilter()
+    nullable = BooleanFilter()
     status = django_filters.MultipleChoiceFilter(choices=Status.choices)
-    discovered = django_filters.BooleanFilter()
+    discovered = BooleanFilter()
     updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:

@@ -4,6 +4,7 @@ import django_filters
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 
+from core.filters import BooleanFilter
 from governance.choices import Domain, MappingStatus, ReviewStatus, VersionStatus
 from governance.models import DefinitionVersion, FieldDefinition, FieldMapping, Ownership, Review
 
@@ -53,7 +54,7 @@ class ReviewFilterSet(django_filters.FilterSet):
     definition = django_filters.CharFilter(
         method="filter_definition", label="Reviews of the versions of this definition (key)"
     )
-    awaiting_me = django_filters.BooleanFilter(
+    awaiting_me = BooleanFilter(
         method="filter_awaiting_me", label="Open reviews the caller may still vote on"
     )
 

@@ -4,6 +4,7 @@ import django_filters
 
 from catalog.filtersets import SearchFilterSet
 from catalog.refs import RefError, parse_dataset_ref, parse_field_ref
+from core.filters import BooleanFilter
 from lineage.choices import Dialect, EdgeType, ParseStatus, VersionOrigin
 from lineage.models import DatasetEdge, EtlJob, EtlJobVersion, LineageEdge
 
@@ -73,7 +74,7 @@ class LineageEdgeFilterSet(django_filters.FilterSet):
     )
     type = django_filters.MultipleChoiceFilter(choices=EdgeType.choices)
     subtype = django_filters.CharFilter(lookup_expr="iexact")
-    masking = django_filters.BooleanFilter()
+    masking = BooleanFilter()
 
     class Meta:
         model = LineageEdge

@@ -5,6 +5,7 @@ import contextlib
 import django_filters
 
 from catalog.refs import RefError, parse_field_ref
+from core.filters import BooleanFilter
 from governance.consult.choices import Decision, Effect, PolicyStatus, ResourceKind
 from governance.consult.models import AccessPolicy, DecisionLog
 
@@ -33,7 +34,7 @@ class DecisionLogFilterSet(django_filters.FilterSet):
     consumer = django_filters.CharFilter(field_name="consumer_name")
     purpose = django_filters.CharFilter()
     decision = django_filters.ChoiceFilter(choices=Decision.choices)
-    simulated = django_filters.BooleanFilter(method="by_simulated")
+    simulated = BooleanFilter(method="by_simulated")
     since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
     until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt")
 

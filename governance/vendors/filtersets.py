@@ -4,6 +4,7 @@ see, so filtering by another vendor's key finds nothing."""
 import django_filters
 
 from catalog.filtersets import SearchFilterSet
+from core.filters import BooleanFilter
 from governance.vendors.choices import Mechanism, NoticeStatus, VersionStatus
 from governance.vendors.models import (
     ChangeNotice,
@@ -68,7 +69,7 @@ class NoticeFilterSet(django_filters.FilterSet):
     contract = django_filters.CharFilter(field_name="contract__key", lookup_expr="iexact")
     vendor = django_filters.CharFilter(field_name="contract__vendor__key", lookup_expr="iexact")
     status = django_filters.MultipleChoiceFilter(choices=NoticeStatus.choices)
-    inside_notice_period = django_filters.BooleanFilter()
+    inside_notice_period = BooleanFilter()
 
     class Meta:
         model = ChangeNotice

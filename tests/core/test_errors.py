@@ -43,3 +43,12 @@ class ErrorShapeTests(PersonaTestCase):
         )
         self.assertEqual(response.status_code, 415)
         self.assertEqual(response.json()["code"], "unsupported_media_type")
+
+    def test_a_boolean_filter_with_a_value_that_is_not_a_boolean_is_a_400(self):
+        response = self.as_(self.engineer).get("/api/v1/catalog/fields/?discovered=maybe")
+        self.assertEqual(response.status_code, 400)
+        body = response.json()
+        self.assertEqual(body["errors"][0]["path"], "discovered")
+        self.assertIn("use true or false", body["errors"][0]["message"])
+        ok = self.as_(self.engineer).get("/api/v1/catalog/fields/?discovered=false")
+        self.assertEqual(ok.status_code, 200)
