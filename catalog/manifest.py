@@ -26,17 +26,6 @@ from pathlib import Path
 
 import yaml
 
-SYSTEM_KEYS = {
-    "key",
-    "name",
-    "kind",
-    "description",
-    "environment",
-    "lifecycle",
-    "owning_team",
-    "technical_contact",
-    "datasets",
-}
 CSV_REQUIRED = ("system", "dataset", "field")
 CSV_COLUMNS = {
     "system",

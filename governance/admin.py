@@ -4,7 +4,7 @@ every transition is an admin action calling the same services, and writes are au
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
-from core.admin import AuditedModelAdmin
+from core.admin import AuditedModelAdmin, ReadOnlyAdmin
 from core.audit import Actor
 from governance import services
 from governance.models import (
@@ -20,17 +20,6 @@ from governance.models import (
     Vote,
 )
 from governance.workflow import WorkflowError, transition
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def run_transition(modeladmin, request, queryset, name: str, fire) -> None:

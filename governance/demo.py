@@ -7,13 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.db import transaction
 
 from catalog.models import SourceSystem
 from catalog.services import import_systems
 from core.audit import Actor
-from core.services import issue_token
+from core.services import ensure_user, issue_token
 
 
 def f(name, data_type, description="", nullable=True):
@@ -293,18 +292,16 @@ USERS = [
 
 @transaction.atomic
 def load_users(actor: Actor) -> dict[str, object]:
-    User = get_user_model()
     users = {}
     for spec in USERS:
-        user, created = User.objects.get_or_create(
-            username=spec.username, defaults={"email": f"{spec.username}@retail.example"}
+        # ensure_user creates and grants roles with audit records, like issue_token --create.
+        user, _ = ensure_user(
+            actor, spec.username, role=spec.role, email=f"{spec.username}@retail.example"
         )
-        if created or not user.has_usable_password():
+        if not user.has_usable_password():
             user.set_password(spec.password)
         user.is_superuser = user.is_staff = spec.superuser
         user.save()
-        if spec.role:
-            user.groups.add(Group.objects.get(name=spec.role))
         users[spec.username] = user
     return users
 

@@ -3,7 +3,7 @@ the governance workflow (API actions), so it is read-only here; the decision log
 
 from django.contrib import admin
 
-from core.admin import AuditedModelAdmin
+from core.admin import AuditedModelAdmin, ReadOnlyAdmin
 from governance.consult.models import (
     AccessPolicy,
     Classification,
@@ -63,16 +63,7 @@ class DefinitionClassificationAdmin(AuditedModelAdmin):
 
 
 @admin.register(DecisionLog)
-class DecisionLogAdmin(admin.ModelAdmin):
+class DecisionLogAdmin(ReadOnlyAdmin):
     list_display = ["at", "consumer_name", "purpose", "field_ref", "decision", "simulated_by"]
     list_filter = ["decision", "purpose"]
     search_fields = ["field_ref", "consumer_name"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
