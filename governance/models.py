@@ -148,7 +148,8 @@ class Committee(TimeStampedModel):
         return next((c for c in cls.objects.all() if domain in c.domains), None)
 
     def is_member(self, user) -> bool:
-        return user is not None and self.memberships.filter(user_id=user.pk).exists()
+        # .all() so a prefetched membership list (review listings) answers without a query.
+        return user is not None and any(m.user_id == user.pk for m in self.memberships.all())
 
 
 class CommitteeMembership(models.Model):

@@ -83,9 +83,10 @@ def open_conflicts(domains: list[str] | None = None) -> list[Conflict]:
 
 
 def review_summary(review: Review) -> dict:
-    votes = list(review.votes.select_related("voter"))
+    # .all(): listings prefetch votes and memberships; only ids and usernames are read.
+    votes = list(review.votes.all())
     voted = {v.voter_id for v in votes}
-    members = review.committee.memberships.select_related("user") if review.committee else []
+    members = review.committee.memberships.all() if review.committee else []
     return {
         "id": review.pk,
         "summary": review.summary,
@@ -106,7 +107,11 @@ def agenda(committee: Committee, now: datetime.datetime | None = None) -> dict:
     """Everything awaiting the committee's decision, overdue recertifications in its domains, and
     open conflicts touching them."""
     now = now or timezone.now()
-    reviews = committee.reviews.filter(status=ReviewStatus.OPEN).select_related("author")
+    reviews = (
+        committee.reviews.filter(status=ReviewStatus.OPEN)
+        .select_related("author", "committee")
+        .prefetch_related("votes", "committee__memberships__user")
+    )
     overdue = [v for v in overdue_versions(now) if v.definition.domain in committee.domains]
     return {
         "committee": committee.name,

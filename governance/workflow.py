@@ -384,7 +384,7 @@ def eligible_voters(review: Review) -> int:
 def may_vote(user, review: Review) -> bool:
     if user is None or not user.is_authenticated or user.pk == review.author_id:
         return False
-    if review.approvers.filter(pk=user.pk).exists():
+    if any(a.pk == user.pk for a in review.approvers.all()):
         return True
     return review.committee is not None and review.committee.is_member(user)
 

@@ -364,15 +364,20 @@ class ReviewSerializer(serializers.ModelSerializer):
         subject = review.subject
         return workflow_for(subject).describe(subject) if subject is not None else {}
 
-    def get_tally(self, review) -> dict:
-        from governance.reports import review_summary
+    def _summary(self, review) -> dict:
+        # tally and awaiting come from one summary per review, not one each.
+        cache = self.__dict__.setdefault("_summaries", {})
+        if review.pk not in cache:
+            from governance.reports import review_summary
 
-        return review_summary(review)["tally"]
+            cache[review.pk] = review_summary(review)
+        return cache[review.pk]
+
+    def get_tally(self, review) -> dict:
+        return self._summary(review)["tally"]
 
     def get_awaiting(self, review) -> list[str]:
-        from governance.reports import review_summary
-
-        return review_summary(review)["awaiting"] if review.is_open else []
+        return self._summary(review)["awaiting"] if review.is_open else []
 
     def get_may_vote(self, review) -> bool:
         request = self.context.get("request")
@@ -380,7 +385,7 @@ class ReviewSerializer(serializers.ModelSerializer):
         return (
             review.is_open
             and may_vote(user, review)
-            and not review.votes.filter(voter_id=user.pk).exists()
+            and not any(v.voter_id == user.pk for v in review.votes.all())
         )
 
 

@@ -439,7 +439,7 @@ class ReviewViewSet(mixins.ListModelMixin, RetrieveWithETag, GovernanceViewSet):
 
     queryset = (
         Review.objects.select_related("committee", "author", "content_type")
-        .prefetch_related("votes__voter", "approvers")
+        .prefetch_related("votes__voter", "approvers", "committee__memberships__user", "subject")
         .order_by("opened_at", "id")
     )
     serializer_class = ReviewSerializer
