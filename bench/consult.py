@@ -43,7 +43,7 @@ def build_world() -> dict:
     from django.contrib.auth.models import Group
 
     from catalog.models import Dataset, Field, SourceSystem
-    from governance.consult.models import Classification, DefinitionClassification
+    from consult.models import Classification, DefinitionClassification
     from governance.models import DefinitionVersion, FieldDefinition, FieldMapping
     from lineage.models import EtlJob, EtlJobVersion, LineageEdge
 
@@ -97,8 +97,8 @@ def add_policies(world: dict, count: int, start: int = 0) -> None:
     policies, a tenth of them the consumer's (allow, deny, or allow with aggregate_only)."""
     from django.db import transaction
 
+    from consult.models import AccessPolicy
     from core.audit import bump_catalog_version
-    from governance.consult.models import AccessPolicy
 
     consumer, others, refs = world["consumer"], world["others"], world["refs"]
     rows = []
@@ -130,8 +130,8 @@ def in_process(rounds: int) -> dict:
 
     teardown = setup("sqlite")
     try:
-        from governance.consult.services import subjects_of
-        from governance.consult.snapshot import get_snapshot
+        from consult.services import subjects_of
+        from consult.snapshot import get_snapshot
 
         out = {}
         world = build_world()
@@ -215,10 +215,10 @@ def http_bench(kind: str, clients: int, duration: float, workers: int) -> dict:
         from django.contrib.auth import get_user_model
         from django.db import connection
 
+        from consult import services
+        from consult.models import AccessPolicy
         from core.audit import Actor
         from core.services import issue_token
-        from governance.consult import services
-        from governance.consult.models import AccessPolicy
 
         world = build_world()
         add_policies(world, 5_000)

@@ -5,8 +5,7 @@ from django.db.models import Q
 
 from catalog.choices import DatasetKind, Environment, Lifecycle, Status, SystemKind
 from catalog.models import Dataset, Field, SourceSystem
-from catalog.refs import RefError, parse_dataset_ref
-from core.filters import BooleanFilter
+from core.filters import BooleanFilter, RefFilter
 
 
 class SearchFilterSet(django_filters.FilterSet):
@@ -57,9 +56,7 @@ class DatasetFilterSet(SearchFilterSet):
 class FieldFilterSet(SearchFilterSet):
     search_fields = ("name", "description", "dataset__name")
     system = django_filters.CharFilter(field_name="dataset__system__key", lookup_expr="iexact")
-    dataset = django_filters.CharFilter(
-        method="filter_dataset", label="Dataset (id or system:name)"
-    )
+    dataset = RefFilter(model=Dataset, label="Dataset (id or system:name)")
     dataset_id = django_filters.NumberFilter()
     name = django_filters.CharFilter(lookup_expr="iexact")
     name_contains = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
@@ -81,12 +78,3 @@ class FieldFilterSet(SearchFilterSet):
             "status",
             "discovered",
         ]
-
-    def filter_dataset(self, queryset, name, value):
-        if value.isdigit():
-            return queryset.filter(dataset_id=int(value))
-        try:
-            ref = parse_dataset_ref(value)
-        except RefError:
-            return queryset.none()
-        return queryset.filter(dataset__system__key=ref.system, dataset__name=ref.dataset)

@@ -24,7 +24,7 @@ def _open(url: str):
         raise IntrospectionError(f"cannot read the database URL: {exc}") from None
     engine = config.get("ENGINE", "")
     if engine.endswith("mysql"):
-        import pymysql
+        import pymysql  # only MySQL introspection needs it; no other start-up should pay for it
 
         # Django's MySQL backend expects mysqlclient; PyMySQL stands in for it.
         pymysql.version_info = (2, 2, 1, "final", 0)

@@ -8,8 +8,8 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from catalog.choices import DatasetKind, Environment, Lifecycle, Status, SystemKind
-from catalog.refs import format_field_ref
-from core.models import TimeStampedModel
+from catalog.refs import format_field_ref, parse_dataset_ref, parse_field_ref
+from core.models import KeyedQuerySet, TimeStampedModel
 
 system_key_validator = RegexValidator(
     r"^[a-z0-9][a-z0-9_-]*\Z",
@@ -26,8 +26,56 @@ def _check_name(value: str, what: str) -> None:
         raise ValidationError({"name": f"A {what} name must not contain control characters."})
 
 
+class DatasetQuerySet(models.QuerySet):
+    def by_ref(self, value: str) -> models.QuerySet:
+        """The dataset named `system:dataset`; RefError (a ValueError) when malformed."""
+        ref = parse_dataset_ref(value)
+        return self.filter(system__key=ref.system, name=ref.dataset)
+
+    def get_by_ref(self, value: str) -> Dataset:
+        return self.by_ref(value).get()
+
+
+class FieldQuerySet(models.QuerySet):
+    def by_ref(self, value: str) -> models.QuerySet:
+        """The field named `system:dataset.column` (a column holding a dot is double-quoted);
+        RefError (a ValueError) when malformed."""
+        ref = parse_field_ref(value)
+        return self.filter(
+            dataset__system__key=ref.system, dataset__name=ref.dataset, name=ref.column
+        )
+
+    def get_by_ref(self, value: str) -> Field:
+        return self.by_ref(value).get()
+
+    def in_refs(self, refs) -> dict[str, Field]:
+        """{reference as written: field} for the well-formed references of `refs` that name a
+        field in this queryset, in one query per hundred or so; malformed ones are left out."""
+        parsed = {}
+        for text in refs:
+            try:
+                parsed[text] = parse_field_ref(text)
+            except ValueError:
+                continue
+        by_parts = {}
+        rows = self.select_related("dataset__system").filter(
+            name__in={r.column for r in parsed.values()},
+            dataset__name__in={r.dataset for r in parsed.values()},
+            dataset__system__key__in={r.system for r in parsed.values()},
+        )
+        for field in rows:
+            by_parts[(field.dataset.system.key, field.dataset.name, field.name)] = field
+        return {
+            text: by_parts[(r.system, r.dataset, r.column)]
+            for text, r in parsed.items()
+            if (r.system, r.dataset, r.column) in by_parts
+        }
+
+
 class SourceSystem(TimeStampedModel):
     key = models.CharField(max_length=50, validators=[system_key_validator])
+
+    objects = KeyedQuerySet.as_manager()
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=SystemKind.choices, default=SystemKind.OTHER)
     description = models.TextField(blank=True)
@@ -68,6 +116,8 @@ class Dataset(TimeStampedModel):
     discovered = models.BooleanField(
         default=False, help_text="First seen in lineage rather than registered"
     )
+
+    objects = DatasetQuerySet.as_manager()
 
     class Meta:
         ordering = ["system__key", "name"]
@@ -116,6 +166,8 @@ class Field(TimeStampedModel):
     discovered = models.BooleanField(
         default=False, help_text="First seen in lineage rather than registered"
     )
+
+    objects = FieldQuerySet.as_manager()
 
     class Meta:
         ordering = ["dataset_id", "ordinal", "name"]

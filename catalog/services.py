@@ -13,6 +13,7 @@ from catalog.choices import DatasetKind, Status
 from catalog.models import Dataset, Field, SourceSystem
 from core.audit import Actor, record_changes, snapshot
 from core.choices import ChangeAction
+from core.errors import BulkRejected
 from core.services import create_object, delete_object, update_object
 
 SYSTEM_OWNER_PERMS = ("view_sourcesystem", "change_sourcesystem", "delete_sourcesystem")
@@ -89,14 +90,6 @@ DATASET_ATTRS = ("kind", "description", "status")
 FIELD_ATTRS = ("ordinal", "data_type", "nullable", "description", "status")
 
 
-class BulkValidationError(Exception):
-    """Every bad row of a bulk payload, each as {"path", "message", "position"}."""
-
-    def __init__(self, errors: list[dict]):
-        super().__init__(f"{len(errors)} invalid row(s)")
-        self.errors = errors
-
-
 @dataclass
 class Counts:
     datasets: int = 0
@@ -123,6 +116,19 @@ class BulkResult:
             "removed": self.removed.as_dict(),
         }
 
+    def summary(self) -> str:
+        """One line for people: `pos: created 2 datasets / 10 fields, updated ...`."""
+        parts = [
+            f"{what} {counts.datasets} datasets / {counts.fields} fields"
+            for what, counts in (
+                ("created", self.created),
+                ("updated", self.updated),
+                ("unchanged", self.unchanged),
+                ("removed", self.removed),
+            )
+        ]
+        return f"{self.system}: " + ", ".join(parts)
+
 
 def _messages(exc: ValidationError) -> dict[str, list[str]]:
     if hasattr(exc, "error_dict"):
@@ -130,8 +136,8 @@ def _messages(exc: ValidationError) -> dict[str, list[str]]:
     return {"": exc.messages}
 
 
-def _err(errors: list[dict], path: str, message: str, **position) -> None:
-    errors.append({"path": path, "message": message, "position": position})
+def _err(errors: list[dict], path: str, message: str) -> None:
+    errors.append({"path": path, "message": message})
 
 
 def validate_bulk(
@@ -147,11 +153,11 @@ def validate_bulk(
     for d_index, raw in enumerate(datasets):
         d_path = f"datasets[{d_index}]"
         if not isinstance(raw, dict):
-            _err(errors, d_path, "Expected an object.", dataset=d_index)
+            _err(errors, d_path, "Expected an object.")
             continue
         unknown = sorted(set(raw) - DATASET_KEYS)
         if unknown:
-            _err(errors, d_path, f"Unknown key(s): {', '.join(unknown)}.", dataset=d_index)
+            _err(errors, d_path, f"Unknown key(s): {', '.join(unknown)}.")
         dataset = Dataset(
             system=system,
             name=raw.get("name") if isinstance(raw.get("name"), str) else "",
@@ -161,7 +167,7 @@ def validate_bulk(
         )
         dataset._given = set(raw)
         if "name" in raw and not isinstance(raw["name"], str):
-            _err(errors, f"{d_path}.name", "Must be a string.", dataset=d_index)
+            _err(errors, f"{d_path}.name", "Must be a string.")
         try:
             dataset.full_clean(
                 exclude=["system"], validate_unique=False, validate_constraints=False
@@ -173,7 +179,6 @@ def validate_bulk(
                         errors,
                         f"{d_path}.{key}" if key and key != "__all__" else d_path,
                         message,
-                        dataset=d_index,
                     )
         if dataset.name:
             if dataset.name in seen_datasets:
@@ -182,36 +187,34 @@ def validate_bulk(
                     f"{d_path}.name",
                     f"Dataset {dataset.name!r} appears twice "
                     f"(also at datasets[{seen_datasets[dataset.name]}]).",
-                    dataset=d_index,
                 )
             else:
                 seen_datasets[dataset.name] = d_index
         fields: list[Field] = []
         raw_fields = raw.get("fields", [])
         if not isinstance(raw_fields, list):
-            _err(errors, f"{d_path}.fields", "Expected a list of fields.", dataset=d_index)
+            _err(errors, f"{d_path}.fields", "Expected a list of fields.")
             raw_fields = []
         seen_fields: dict[str, int] = {}
         for f_index, raw_field in enumerate(raw_fields):
             f_path = f"{d_path}.fields[{f_index}]"
-            pos = {"dataset": d_index, "field": f_index}
             if not isinstance(raw_field, dict):
-                _err(errors, f_path, "Expected an object.", **pos)
+                _err(errors, f_path, "Expected an object.")
                 continue
             unknown = sorted(set(raw_field) - FIELD_KEYS)
             if unknown:
-                _err(errors, f_path, f"Unknown key(s): {', '.join(unknown)}.", **pos)
+                _err(errors, f_path, f"Unknown key(s): {', '.join(unknown)}.")
             name = raw_field.get("name")
             if "name" in raw_field and not isinstance(name, str):
-                _err(errors, f"{f_path}.name", "Must be a string.", **pos)
+                _err(errors, f"{f_path}.name", "Must be a string.")
                 name = ""
             nullable = raw_field.get("nullable", True)
             if not isinstance(nullable, bool):
-                _err(errors, f"{f_path}.nullable", "Must be true or false.", **pos)
+                _err(errors, f"{f_path}.nullable", "Must be true or false.")
                 nullable = True
             ordinal = raw_field.get("ordinal", f_index + 1)
             if isinstance(ordinal, bool) or not isinstance(ordinal, int) or ordinal < 0:
-                _err(errors, f"{f_path}.ordinal", "Must be a whole number, 0 or more.", **pos)
+                _err(errors, f"{f_path}.ordinal", "Must be a whole number, 0 or more.")
                 ordinal = f_index + 1
             field_obj = Field(
                 name=name or "",
@@ -233,7 +236,6 @@ def validate_bulk(
                             errors,
                             f"{f_path}.{key}" if key and key != "__all__" else f_path,
                             message,
-                            **pos,
                         )
             if field_obj.name:
                 if field_obj.name in seen_fields:
@@ -242,7 +244,6 @@ def validate_bulk(
                         f"{f_path}.name",
                         f"Field {field_obj.name!r} appears twice in this dataset "
                         f"(also at fields[{seen_fields[field_obj.name]}]).",
-                        **pos,
                     )
                 else:
                     seen_fields[field_obj.name] = f_index
@@ -256,12 +257,12 @@ def bulk_upsert(
     actor: Actor, system: SourceSystem, datasets, remove_missing: bool = False
 ) -> BulkResult:
     """Create or update one system's datasets and fields in one go. All or nothing: any bad row
-    raises BulkValidationError listing every bad row, and nothing is written. Running it twice
+    raises BulkRejected listing every bad row, and nothing is written. Running it twice
     with the same payload changes nothing the second time. With `remove_missing`, registered
     (not discovered) datasets and fields absent from the payload are marked `removed`."""
     rows, errors = validate_bulk(system, datasets)
     if errors:
-        raise BulkValidationError(errors)
+        raise BulkRejected(errors)
     result = BulkResult(system=system.key)
     audit: list[tuple[str, object, dict | None, dict | None]] = []
 
@@ -398,29 +399,27 @@ def import_systems(
 ) -> list[BulkResult]:
     """Create or update systems with their datasets and fields, all or nothing. Every problem in
     every system is collected (paths like `systems[1].datasets[0].fields[3].name`) and raised
-    together as BulkValidationError before anything is written. `on_system(key)` is called after
+    together as BulkRejected before anything is written. `on_system(key)` is called after
     each system is written (progress bars)."""
     errors: list[dict] = []
     plans: list[tuple[SourceSystem, bool, dict, list]] = []
     seen: dict[str, int] = {}
     if not isinstance(systems, list):
-        raise BulkValidationError(
-            [{"path": "systems", "message": "Expected a list.", "position": {}}]
-        )
+        raise BulkRejected([{"path": "systems", "message": "Expected a list."}])
     for s_index, raw in enumerate(systems):
         s_path = f"systems[{s_index}]"
         if not isinstance(raw, dict):
-            _err(errors, s_path, "Expected an object.", system=s_index)
+            _err(errors, s_path, "Expected an object.")
             continue
         unknown = sorted(set(raw) - SYSTEM_IMPORT_KEYS)
         if unknown:
-            _err(errors, s_path, f"Unknown key(s): {', '.join(unknown)}.", system=s_index)
+            _err(errors, s_path, f"Unknown key(s): {', '.join(unknown)}.")
         key = str(raw.get("key") or "").strip().lower()
         if not key:
-            _err(errors, f"{s_path}.key", "A system needs a key.", system=s_index)
+            _err(errors, f"{s_path}.key", "A system needs a key.")
             continue
         if key in seen:
-            _err(errors, f"{s_path}.key", f"System {key!r} appears twice.", system=s_index)
+            _err(errors, f"{s_path}.key", f"System {key!r} appears twice.")
             continue
         seen[key] = s_index
         attrs = {k: raw[k] for k in SYSTEM_ATTRS if k in raw}
@@ -436,7 +435,7 @@ def import_systems(
         except ValidationError as exc:
             for field_name, messages in _messages(exc).items():
                 for message in messages:
-                    _err(errors, f"{s_path}.{field_name}", message, system=s_index)
+                    _err(errors, f"{s_path}.{field_name}", message)
         rows = raw.get("datasets", [])
         _, dataset_errors = validate_bulk(candidate, rows)
         for problem in dataset_errors:
@@ -444,12 +443,11 @@ def import_systems(
                 {
                     "path": f"{s_path}.{problem['path']}",
                     "message": problem["message"],
-                    "position": {"system": s_index, **problem["position"]},
                 }
             )
         plans.append((candidate, created, attrs, rows))
     if errors:
-        raise BulkValidationError(errors)
+        raise BulkRejected(errors)
     results = []
     for candidate, created, attrs, rows in plans:
         if created:

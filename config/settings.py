@@ -47,8 +47,9 @@ INSTALLED_APPS = [
     "catalog",
     "lineage",
     "governance",
-    "governance.consult",
-    "governance.vendors",
+    "consult",
+    "vendors",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -190,19 +191,21 @@ SPECTACULAR_SETTINGS = {
     # Several models have a `status` (or similar) with different choices: name each enum.
     "ENUM_NAME_OVERRIDES": {
         "CatalogStatusEnum": "catalog.choices.Status",
+        "DatasetKindEnum": "catalog.choices.DatasetKind",
+        "SystemKindEnum": "catalog.choices.SystemKind",
         "ParseStatusEnum": "lineage.choices.ParseStatus",
         "VersionOriginEnum": "lineage.choices.VersionOrigin",
         "EdgeTypeEnum": "lineage.choices.EdgeType",
         "DialectEnum": "lineage.choices.Dialect",
         "VoteChoiceEnum": "governance.choices.VoteChoice",
         "ReviewDecisionEnum": "governance.choices.ReviewDecision",
-        "ContractVersionStatusEnum": "governance.vendors.choices.VersionStatus",
-        "ChangeNoticeStatusEnum": "governance.vendors.choices.NoticeStatus",
+        "ContractVersionStatusEnum": "vendors.choices.VersionStatus",
+        "ChangeNoticeStatusEnum": "vendors.choices.NoticeStatus",
     },
 }
 
 # Consult decision log: rows are written in batches of this many rows or this many seconds,
-# and before the log is read (governance/consult/services.py, _PendingLog). Tests write each
+# and before the log is read (consult/services.py, _PendingLog). Tests write each
 # request's rows at once.
 CONSULT_LOG_BATCH_ROWS = int(
     os.environ.get("CONSULT_LOG_BATCH_ROWS", "1" if env_bool("TESTING", False) else "200")

@@ -12,8 +12,8 @@ api_v1 = [
     path("catalog/", include("catalog.api.urls")),
     path("lineage/", include("lineage.api.urls")),
     path("governance/", include("governance.api.urls")),
-    path("consult/", include("governance.consult.api.urls")),
-    path("vendors/", include("governance.vendors.api.urls")),
+    path("consult/", include("consult.api.urls")),
+    path("vendors/", include("vendors.api.urls")),
 ]
 
 urlpatterns = [

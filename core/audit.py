@@ -89,8 +89,12 @@ def bump_catalog_version() -> int:
 
 
 def current_catalog_version() -> int:
-    value = CatalogVersion.objects.filter(id=1).values_list("value", flat=True).first()
-    return value or 0
+    """The stored catalog version: the one reader every cache uses (it runs on every consult,
+    so one plain statement rather than an ORM query)."""
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(f"SELECT value FROM {CatalogVersion._meta.db_table} WHERE id = 1")
+        row = cursor.fetchone()
+    return row[0] if row else 0
 
 
 def object_type(obj_or_model) -> str:

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 
 from core.choices import ChangeAction
+from core.errors import Conflict
 
 
 class TimeStampedModel(models.Model):
@@ -20,23 +21,48 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
-class AppendOnlyError(Exception):
-    """Raised on any attempt to change or remove an append-only record."""
+class KeyedQuerySet(models.QuerySet):
+    """Rows named by a slug key (systems, jobs, definitions, vendors, ...): `by_ref("pos")`.
+    Keys are stored lower-case, so the lookup is too. Catalog datasets and fields have their own
+    reference syntax (catalog.models)."""
+
+    key_field = "key"
+
+    def by_ref(self, value: str) -> models.QuerySet:
+        return self.filter(**{self.key_field: str(value).strip().lower()})
+
+    def get_by_ref(self, value: str):
+        return self.by_ref(value).get()
+
+
+class AppendOnlyError(Conflict):
+    """Raised on any attempt to change (or remove) a row that is written once."""
+
+    code = "append_only"
 
 
 class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):
-        raise AppendOnlyError(f"{self.model.__name__} rows are append-only")
+        raise AppendOnlyError(f"{self.model.__name__} rows are written once and never changed.")
 
     def delete(self):
-        raise AppendOnlyError(f"{self.model.__name__} rows are append-only")
+        if not self.model.removable_with_parent:
+            raise AppendOnlyError(f"{self.model.__name__} rows are never removed.")
+        return super().delete()
 
-    _raw_delete = delete
+    def _raw_delete(self, using):
+        if not self.model.removable_with_parent:
+            raise AppendOnlyError(f"{self.model.__name__} rows are never removed.")
+        return super()._raw_delete(using)
 
 
 class AppendOnlyModel(models.Model):
-    """A row that is written once. The ORM refuses updates and deletes; on PostgreSQL a trigger
-    (see the migrations) refuses them in the database too."""
+    """A row that is written once: the ORM refuses updates. Audit and decision-log rows are never
+    removed either (on PostgreSQL a trigger refuses UPDATE, DELETE and TRUNCATE, see the
+    migrations); a row that belongs to a parent (a job's SQL versions) sets
+    `removable_with_parent` and goes when its parent is deleted."""
+
+    removable_with_parent = False
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -45,11 +71,13 @@ class AppendOnlyModel(models.Model):
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
-            raise AppendOnlyError(f"{type(self).__name__} rows are append-only")
+            raise AppendOnlyError(f"{type(self).__name__} rows are written once and never changed.")
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise AppendOnlyError(f"{type(self).__name__} rows are append-only")
+        if not self.removable_with_parent:
+            raise AppendOnlyError(f"{type(self).__name__} rows are never removed.")
+        return super().delete(*args, **kwargs)
 
 
 class ChangeRecord(AppendOnlyModel):

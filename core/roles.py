@@ -6,6 +6,8 @@ by hand-made grants)."""
 
 from __future__ import annotations
 
+from django.apps import apps
+from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
 
 from core.choices import Role
@@ -24,9 +26,6 @@ def register(mapping: dict[str, list[str]]) -> None:
 
 
 def sync_role_permissions(using="default", **kwargs) -> None:
-    from django.apps import apps
-    from django.contrib.auth.management import create_permissions
-
     # post_migrate reaches core before the later apps have their permission rows: make them now.
     for app_config in apps.get_app_configs():
         create_permissions(app_config, verbosity=0, using=using)

@@ -97,20 +97,26 @@ def create_object(actor: Actor, model, data: dict):
 
 
 @transaction.atomic
-def update_object(actor: Actor, obj, data: dict):
-    """Apply `data` to a row, re-validate, save and audit (before and after)."""
-    obj = type(obj).objects.select_for_update().get(pk=obj.pk)
+def update_object(actor: Actor, obj, data: dict, *, lock: bool = True):
+    """Apply `data` to a row, re-validate (`full_clean()`), save and audit before and after when
+    anything changed. With `lock` the row is re-read under `SELECT ... FOR UPDATE` first (the
+    fresh row is returned); without it, `obj` (already locked by the caller) is changed in place.
+    """
+    if lock:
+        obj = type(obj).objects.select_for_update().get(pk=obj.pk)
     before = snapshot(obj)
     for key, value in data.items():
         setattr(obj, key, value)
     obj.full_clean()
     obj.save()
     after = snapshot(obj)
-    if {k: v for k, v in after.items() if k != "updated_at"} != {
-        k: v for k, v in before.items() if k != "updated_at"
-    }:
+    if _without_stamp(after) != _without_stamp(before):
         record_change(actor, ChangeAction.UPDATE, obj, before=before, after=after)
     return obj
+
+
+def _without_stamp(data: dict) -> dict:
+    return {k: v for k, v in data.items() if k != "updated_at"}
 
 
 @transaction.atomic

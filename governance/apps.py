@@ -7,7 +7,7 @@ class GovernanceConfig(AppConfig):
 
     def ready(self):
         from core import roles
-        from governance import services  # noqa: F401  (registers the workflows)
+        from governance import workflows  # noqa: F401  (registers the workflows)
         from governance.roles import ROLE_PERMISSIONS
 
         roles.register(ROLE_PERMISSIONS)

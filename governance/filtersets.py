@@ -4,7 +4,8 @@ import django_filters
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 
-from core.filters import BooleanFilter
+from catalog.models import Dataset, Field
+from core.filters import BooleanFilter, RefFilter
 from governance.choices import Domain, MappingStatus, ReviewStatus, VersionStatus
 from governance.models import DefinitionVersion, FieldDefinition, FieldMapping, Ownership, Review
 
@@ -39,7 +40,7 @@ class DefinitionFilterSet(django_filters.FilterSet):
 
 class MappingFilterSet(django_filters.FilterSet):
     definition = django_filters.CharFilter(field_name="definition__key")
-    field = django_filters.NumberFilter(field_name="field_id")
+    field = RefFilter(model=Field, label="Field (id or reference)")
     system = django_filters.CharFilter(field_name="field__dataset__system__key")
     status = django_filters.MultipleChoiceFilter(choices=MappingStatus.choices)
 
@@ -83,7 +84,7 @@ class ReviewFilterSet(django_filters.FilterSet):
 
 class OwnershipFilterSet(django_filters.FilterSet):
     system = django_filters.CharFilter(field_name="system__key")
-    dataset = django_filters.NumberFilter(field_name="dataset_id")
+    dataset = RefFilter(model=Dataset, label="Dataset (id or reference)")
     user = django_filters.CharFilter(field_name="user__username")
 
     class Meta:

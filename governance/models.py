@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from core.models import AppendOnlyModel, TimeStampedModel
+from core.models import AppendOnlyModel, KeyedQuerySet, TimeStampedModel
 from governance.choices import (
     CommitteeRole,
     DiscountTreatment,
@@ -175,6 +175,8 @@ class FieldDefinition(TimeStampedModel):
     how often it is recertified, and (once deprecated) what replaces it."""
 
     key = models.CharField(max_length=100, unique=True, validators=[definition_key_validator])
+
+    objects = KeyedQuerySet.as_manager()
     domain = models.CharField(max_length=20, choices=Domain.choices)
     owner = models.ForeignKey(
         USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_definitions"

@@ -66,6 +66,15 @@ def may_edit_definition(user, definition: FieldDefinition) -> bool:
     return user_can(user, "change", definition)
 
 
+def may_propose_mapping(user, field: Field, definition: FieldDefinition) -> bool:
+    """The maintainers of the field's system, the definition's editors and its committee."""
+    return (
+        user_can(user, "change", field)
+        or may_edit_definition(user, definition)
+        or sits_on_committee_for(user, definition.domain)
+    )
+
+
 def version_visible(user, version: DefinitionVersion) -> bool:
     return (
         version.status in PUBLISHED_STATUSES

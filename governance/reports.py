@@ -26,7 +26,7 @@ from governance.models import (
     Ownership,
     Review,
 )
-from governance.services import overdue_versions
+from governance.queries import overdue_versions
 from governance.workflow import Tally
 
 LIVE_MAPPINGS = (

@@ -1,27 +1,7 @@
-"""Operations that change governance data, each one transaction writing its own audit records,
-and the small read API other apps build on.
-
-Read API (stable; the consult feature and vendor contracts use it)
-------------------------------------------------------------------
-``effective_definition_for_field(field_id) -> dict | None``
-    The definition a catalog field implements through an *approved* mapping, as it is in force:
-    ``{"key", "version", "status", "name", "attributes": {...non-empty attributes},
-    "conversion_note", "mapping_id", "replaced_by", "sunset_date",
-    "owners": [{"role", "name"}]}``. ``status`` is the effective version's status (approved,
-    needs_review or deprecated). None when the field has no approved mapping or the definition
-    has no version in force.
-``effective_definitions_by_field() -> dict[int, dict]``
-    The same for every field with an approved mapping at once (three queries), for caches
-    such as consult's snapshot: ``{field_id: {...as above...}}``; fields whose definition has
-    no version in force are left out.
-``approved_fields_for_definition(key) -> list[dict]``
-    The fields mapped to definition ``key`` by approved mappings:
-    ``[{"field_id", "field" (reference), "mapping_id", "conversion_note", "semantics"}]``,
-    ordered by reference. Unknown key: an empty list.
-
-The workflows of definition versions and field mappings are declared here too (see
-governance/workflow.py for the engine and how other models plug in).
-"""
+"""Operations that change governance data: definitions and their versions, field mappings,
+recertification, committees, owners and stewards, conflict resolutions. Each is one transaction
+and writes its own audit records. The lifecycles they drive are declared in
+governance/workflows.py; what other apps read is in governance/queries.py."""
 
 from __future__ import annotations
 
@@ -31,18 +11,17 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
-from catalog.models import Dataset, Field, SourceSystem
+from catalog.models import Dataset, SourceSystem
 from core.audit import Actor, record_change, snapshot
 from core.choices import ChangeAction
-from core.permissions import user_can
+from core.errors import BulkRejected
+from core.services import update_object
 from governance.choices import MappingStatus, VersionStatus
 from governance.models import (
     CONTENT_FIELDS,
     EDITABLE_STATUSES,
-    EFFECTIVE_STATUSES,
     Committee,
     CommitteeMembership,
     ConflictResolution,
@@ -51,228 +30,14 @@ from governance.models import (
     FieldMapping,
     Ownership,
 )
-from governance.permissions import (
-    DEFINITION_PERMS,
-    active,
-    may_edit_definition,
-    sits_on_committee_for,
-)
-from governance.workflow import (
-    MANUAL,
-    REVIEW,
-    SYSTEM,
-    Transition,
-    Workflow,
-    WorkflowError,
-    created,
-    register,
-    transition,
-    workflow_for,
-)
+from governance.permissions import DEFINITION_PERMS
+from governance.queries import definition_status, overdue_versions
+from governance.reports import detected_conflicts
+from governance.workflow import SYSTEM, Frozen, WorkflowError, created, transition, workflow_for
 
 DEFINITION_META = ("key", "domain", "owner", "steward", "owning_team", "review_interval_months")
 VERSION_INPUT = (*CONTENT_FIELDS, "change_note")
 _D = VersionStatus
-
-
-class Frozen(WorkflowError):
-    """The object cannot be edited in its current state (409)."""
-
-
-class BulkRejected(WorkflowError):
-    """A bulk operation with bad rows; nothing was done. `errors` lists each as {path, message}."""
-
-    def __init__(self, errors: list[dict]):
-        super().__init__(f"{len(errors)} problem(s); nothing was changed.")
-        self.errors = errors
-
-
-# Workflows ---------------------------------------------------------------------------------------
-
-
-def _stamp(obj, name: str) -> list[str]:
-    setattr(obj, name, timezone.now())
-    return [name]
-
-
-class DefinitionWorkflow(Workflow):
-    """draft -> in_review -> approved | changes_requested (edit, resubmit) | rejected;
-    approved -> needs_review (overdue) -> approved (recertified); approved -> deprecated -> retired;
-    the previous approved version becomes superseded when a newer one is approved."""
-
-    model = DefinitionVersion
-    transitions = (
-        Transition("submit", {_D.DRAFT, _D.CHANGES_REQUESTED}, _D.IN_REVIEW, opens_review=True),
-        Transition("withdraw", {_D.IN_REVIEW}, _D.DRAFT, closes_review=True),
-        Transition("approve", {_D.IN_REVIEW}, _D.APPROVED, by=REVIEW),
-        Transition("reject", {_D.IN_REVIEW}, _D.REJECTED, by=REVIEW),
-        Transition("request_changes", {_D.IN_REVIEW}, _D.CHANGES_REQUESTED, by=REVIEW),
-        Transition("supersede", {_D.APPROVED, _D.NEEDS_REVIEW}, _D.SUPERSEDED, by=SYSTEM),
-        Transition("flag_for_review", {_D.APPROVED}, _D.NEEDS_REVIEW, by=SYSTEM),
-        Transition("recertify", {_D.APPROVED, _D.NEEDS_REVIEW}, _D.APPROVED),
-        Transition("deprecate", {_D.APPROVED, _D.NEEDS_REVIEW}, _D.DEPRECATED),
-        Transition("retire", {_D.DEPRECATED}, _D.RETIRED),
-    )
-
-    def summary(self, version) -> str:
-        return f"definition {version.definition.key} v{version.number}"
-
-    def committee_for(self, version):
-        return Committee.for_domain(version.definition.domain)
-
-    def may(self, user, version, step) -> bool:
-        definition = version.definition
-        if step.name in ("submit", "withdraw"):
-            return may_edit_definition(user, definition)
-        return may_edit_definition(user, definition) or sits_on_committee_for(
-            user, definition.domain
-        )
-
-    def before(self, actor, version, step, **params) -> list[str]:
-        definition = version.definition
-        if step.name == "submit":
-            return _stamp(version, "submitted_at")
-        if step.name == "approve":
-            current = definition.effective_version
-            if current is not None:
-                transition(
-                    actor,
-                    current,
-                    "supersede",
-                    via=SYSTEM,
-                    reason=f"superseded by v{version.number}",
-                )
-            _certify(actor, definition)
-            return _stamp(version, "decided_at")
-        if step.name in ("reject", "request_changes"):
-            return _stamp(version, "decided_at")
-        if step.name == "recertify":
-            _certify(actor, definition)
-        if step.name == "deprecate":
-            _deprecate(actor, definition, params.get("replaced_by"), params.get("sunset_date"))
-        return []
-
-    def describe(self, version) -> dict:
-        from governance.diff import diff
-
-        definition = version.definition
-        effective = definition.effective_version
-        base = (
-            effective.attributes | {"name": effective.name, "description": effective.description}
-            if effective
-            else {}
-        )
-        mine = version.attributes | {"name": version.name, "description": version.description}
-        return {
-            "definition": definition.key,
-            "domain": definition.domain,
-            "version": version.number,
-            "status": version.status,
-            "effective_version": effective.number if effective else None,
-            "diff_against_effective": diff(base, mine, CONTENT_FIELDS)
-            if effective and effective.pk != version.pk
-            else [],
-        }
-
-
-class MappingWorkflow(Workflow):
-    """draft -> in_review -> approved | changes_requested | rejected; approved -> retired (by a
-    person, or by the system when another mapping of the same field is approved). The
-    definition's steward or owner decides alone; otherwise the domain's committee votes."""
-
-    model = FieldMapping
-    _M = MappingStatus
-    transitions = (
-        Transition("submit", {_M.DRAFT, _M.CHANGES_REQUESTED}, _M.IN_REVIEW, opens_review=True),
-        Transition("withdraw", {_M.IN_REVIEW}, _M.DRAFT, closes_review=True),
-        Transition("approve", {_M.IN_REVIEW}, _M.APPROVED, by=REVIEW),
-        Transition("reject", {_M.IN_REVIEW}, _M.REJECTED, by=REVIEW),
-        Transition("request_changes", {_M.IN_REVIEW}, _M.CHANGES_REQUESTED, by=REVIEW),
-        Transition("retire", {_M.APPROVED}, _M.RETIRED, by=frozenset({MANUAL, SYSTEM})),
-    )
-
-    def summary(self, mapping) -> str:
-        return f"mapping {mapping.field.ref} -> {mapping.definition.key}"
-
-    def committee_for(self, mapping):
-        return Committee.for_domain(mapping.definition.domain)
-
-    def approvers_for(self, mapping):
-        return [mapping.definition.steward, mapping.definition.owner]
-
-    def may(self, user, mapping, step) -> bool:
-        """Whoever may propose it (and its author) submits or withdraws it; the definition's
-        editors and its committee's members may retire it."""
-        if step.name == "retire":
-            return may_edit_definition(user, mapping.definition) or sits_on_committee_for(
-                user, mapping.definition.domain
-            )
-        is_author = active(user) and mapping.author_id == user.pk
-        return is_author or may_propose_mapping(user, mapping.field, mapping.definition)
-
-    def before(self, actor, mapping, step, **params) -> list[str]:
-        if step.name == "submit":
-            return _stamp(mapping, "submitted_at")
-        if step.name == "approve":
-            for other in FieldMapping.objects.filter(
-                field_id=mapping.field_id, status=MappingStatus.APPROVED
-            ).exclude(pk=mapping.pk):
-                transition(
-                    actor,
-                    other,
-                    "retire",
-                    via=SYSTEM,
-                    reason=f"replaced by mapping to {mapping.definition.key}",
-                )
-        if step.name in ("approve", "reject", "request_changes"):
-            return _stamp(mapping, "decided_at")
-        return []
-
-    def describe(self, mapping) -> dict:
-        return {
-            "mapping": mapping.pk,
-            "field": mapping.field.ref,
-            "definition": mapping.definition.key,
-            "status": mapping.status,
-            "conversion_note": mapping.conversion_note,
-            "semantics": mapping.semantics,
-        }
-
-
-register(DefinitionWorkflow())
-register(MappingWorkflow())
-
-
-def _update_row(actor: Actor, obj, **values) -> None:
-    before = snapshot(obj)
-    for name, value in values.items():
-        setattr(obj, name, value)
-    obj.full_clean()
-    obj.save()
-    record_change(actor, ChangeAction.UPDATE, obj, before=before, after=snapshot(obj))
-
-
-def _certify(actor: Actor, definition: FieldDefinition) -> None:
-    _update_row(
-        actor, definition, last_certified_at=timezone.now(), last_certified_by=actor.user_or_none
-    )
-
-
-def _deprecate(actor: Actor, definition: FieldDefinition, replaced_by, sunset_date) -> None:
-    errors = {}
-    if not isinstance(replaced_by, FieldDefinition):
-        errors["replaced_by"] = "Name the definition that replaces this one."
-    elif replaced_by.pk == definition.pk:
-        errors["replaced_by"] = "A definition cannot replace itself."
-    elif replaced_by.effective_version is None:
-        errors["replaced_by"] = f"{replaced_by.key} has no approved version in force."
-    if not isinstance(sunset_date, datetime.date):
-        errors["sunset_date"] = "Give the date after which it may no longer be used."
-    if definition.pending_version is not None:
-        errors["status"] = "A new version is pending: withdraw or decide it before deprecating."
-    if errors:
-        raise ValidationError(errors)
-    _update_row(actor, definition, replaced_by=replaced_by, sunset_date=sunset_date)
 
 
 # Definitions -------------------------------------------------------------------------------------
@@ -326,7 +91,7 @@ def update_definition(actor: Actor, definition: FieldDefinition, data: dict) -> 
         raise ValidationError({"key": "A definition's key cannot change."})
     if meta:
         previous = {definition.owner, definition.steward}
-        _update_row(actor, definition, **meta)
+        update_object(actor, definition, meta, lock=False)
         _grant_editors(definition, definition.owner, definition.steward)
         keep = {definition.owner, definition.steward, definition.created_by}
         for user in previous - keep - {None}:
@@ -374,18 +139,6 @@ def definition_transition(
             return transition(actor, version, name, reason=reason, **params)
     allowed = sorted({a for v in candidates for a in wf.allowed(v.status)})
     raise wf.illegal(name, definition_status(definition), allowed)
-
-
-def definition_status(definition: FieldDefinition) -> str:
-    version = definition.effective_version or definition.latest_version
-    return version.status if version else ""
-
-
-def available_actions(user, definition: FieldDefinition) -> list[str]:
-    from governance.workflow import allowed_actions
-
-    versions = [v for v in (definition.pending_version, definition.effective_version) if v]
-    return sorted({a for v in versions for a in allowed_actions(user, v)})
 
 
 @transaction.atomic
@@ -484,34 +237,11 @@ def update_mapping(actor: Actor, mapping: FieldMapping, data: dict) -> FieldMapp
         raise Frozen(f"A mapping that is {mapping.status} cannot be edited.")
     if {"field", "definition"} & set(data):
         raise ValidationError("A mapping's field and definition cannot change; propose a new one.")
-    _update_row(actor, mapping, **data)
+    update_object(actor, mapping, data, lock=False)
     return mapping
 
 
-def may_propose_mapping(user, field: Field, definition: FieldDefinition) -> bool:
-    return (
-        user_can(user, "change", field)
-        or may_edit_definition(user, definition)
-        or sits_on_committee_for(user, definition.domain)
-    )
-
-
 # Recertification ---------------------------------------------------------------------------------
-
-
-def overdue_versions(now: datetime.datetime | None = None) -> list[DefinitionVersion]:
-    """Versions in force whose recertification is due: flagged ones and approved ones past due."""
-    now = now or timezone.now()
-    versions = DefinitionVersion.objects.filter(
-        status__in=[_D.APPROVED, _D.NEEDS_REVIEW]
-    ).select_related("definition")
-    return [
-        v
-        for v in versions
-        if v.status == _D.NEEDS_REVIEW
-        or (v.definition.recertification_due or now) < now
-        or v.definition.last_certified_at is None
-    ]
 
 
 @transaction.atomic
@@ -569,7 +299,7 @@ def save_committee(
     else:
         committee = Committee.objects.select_for_update().get(pk=committee.pk)
         if data:
-            _update_row(actor, committee, **data)
+            update_object(actor, committee, data, lock=False)
     if members is not None:
         before = _member_list(committee)
         committee.memberships.exclude(user__in=[u for u, _ in members]).delete()
@@ -635,8 +365,6 @@ def _target_key(target) -> str:
 @transaction.atomic
 def resolve_conflict(actor: Actor, fingerprint: str, note: str) -> ConflictResolution:
     """Record that the committee has settled a detected conflict (it leaves the open list)."""
-    from governance.reports import detected_conflicts
-
     conflict = next((c for c in detected_conflicts() if c.fingerprint == fingerprint), None)
     if conflict is None:
         raise ValidationError({"fingerprint": "No open conflict has this fingerprint."})
@@ -651,66 +379,3 @@ def resolve_conflict(actor: Actor, fingerprint: str, note: str) -> ConflictResol
     )
     record_change(actor, ChangeAction.CREATE, resolution)
     return resolution
-
-
-# Read API ----------------------------------------------------------------------------------------
-
-
-def _definition_view(version: DefinitionVersion) -> dict:
-    definition = version.definition
-    return {
-        "key": definition.key,
-        "version": version.number,
-        "status": version.status,
-        "name": version.name,
-        "attributes": {k: v for k, v in version.attributes.items() if v not in ("", [], None)},
-        "replaced_by": definition.replaced_by.key if definition.replaced_by_id else None,
-        "sunset_date": definition.sunset_date,
-        "owners": [
-            {"role": role, "name": person.get_username()}
-            for role, person in (("owner", definition.owner), ("steward", definition.steward))
-            if person is not None
-        ],
-    }
-
-
-def effective_definition_for_field(field_id: int) -> dict | None:
-    return _effective_by_field(FieldMapping.objects.filter(field_id=field_id)).get(field_id)
-
-
-def effective_definitions_by_field() -> dict[int, dict]:
-    return _effective_by_field(FieldMapping.objects.all())
-
-
-def _effective_by_field(mappings) -> dict[int, dict]:
-    approved = mappings.filter(status=MappingStatus.APPROVED)
-    versions = DefinitionVersion.objects.filter(
-        status__in=EFFECTIVE_STATUSES, definition__in=approved.values("definition_id")
-    ).select_related("definition__owner", "definition__steward", "definition__replaced_by")
-    views = {v.definition_id: _definition_view(v) for v in versions}
-    return {
-        m.field_id: {
-            **views[m.definition_id],
-            "conversion_note": m.conversion_note,
-            "mapping_id": m.pk,
-        }
-        for m in approved
-        if m.definition_id in views
-    }
-
-
-def approved_fields_for_definition(key: str) -> list[dict]:
-    mappings = FieldMapping.objects.filter(
-        definition__key=key, status=MappingStatus.APPROVED
-    ).select_related("field__dataset__system")
-    rows = [
-        {
-            "field_id": m.field_id,
-            "field": m.field.ref,
-            "mapping_id": m.pk,
-            "conversion_note": m.conversion_note,
-            "semantics": m.semantics,
-        }
-        for m in mappings
-    ]
-    return sorted(rows, key=lambda row: row["field"])

@@ -57,6 +57,7 @@ from django.utils import timezone
 
 from core.audit import Actor, record_change, snapshot
 from core.choices import ChangeAction
+from core.errors import DomainError
 from governance.choices import ReviewStatus, Via, VoteChoice
 from governance.models import Review, StatusChange, Vote
 
@@ -76,30 +77,42 @@ OUTCOME_OF_VOTE = {
 }
 
 
-# Errors (the API turns them into 400 / 403 / 409) ----------------------------------------------
+# Errors: the one domain error of core.errors, with the codes every app answers -----------------
 
 
-class WorkflowError(Exception):
-    pass
+class WorkflowError(DomainError):
+    """A workflow refusal (the base of the four below)."""
 
 
 class IllegalTransition(WorkflowError):
+    """A step the transition table does not allow from the current status (400); `allowed`
+    names the steps that are."""
+
+    code = "illegal_transition"
+
     def __init__(self, name: str, status: str, allowed: list[str], hint: str = ""):
-        self.name, self.status, self.allowed = name, status, allowed
+        self.name, self.status_now, self.allowed = name, status, allowed
         options = ", ".join(allowed) if allowed else "none"
-        super().__init__(f"Cannot {name} from status {status!r}{hint}. Allowed now: {options}.")
+        message = f"Cannot {name} from status {status!r}{hint}. Allowed now: {options}."
+        super().__init__(message, [{"path": "action", "message": message}], allowed=allowed)
 
 
 class NotPermitted(WorkflowError):
-    pass
+    status, code = 403, "permission_denied"
 
 
 class ReviewClosed(WorkflowError):
-    pass
+    status, code = 409, "review_closed"
 
 
 class AlreadyVoted(WorkflowError):
-    pass
+    status, code = 409, "already_voted"
+
+
+class Frozen(WorkflowError):
+    """The object cannot be edited in its current state."""
+
+    status, code = 409, "frozen"
 
 
 # The transition table ----------------------------------------------------------------------------

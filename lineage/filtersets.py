@@ -3,39 +3,10 @@
 import django_filters
 
 from catalog.filtersets import SearchFilterSet
-from catalog.refs import RefError, parse_dataset_ref, parse_field_ref
-from core.filters import BooleanFilter
+from catalog.models import Dataset, Field
+from core.filters import BooleanFilter, RefFilter
 from lineage.choices import Dialect, EdgeType, ParseStatus, VersionOrigin
 from lineage.models import DatasetEdge, EtlJob, EtlJobVersion, LineageEdge
-
-
-def _by_ref(prefix: str, parse, lookups):
-    """A filter method reading an id or a reference; `lookups(ref)` gives the ORM lookups."""
-
-    def method(queryset, name, value):
-        if value.isdigit():
-            return queryset.filter(**{f"{prefix}_id": int(value)})
-        try:
-            ref = parse(value)
-        except RefError:
-            return queryset.none()
-        return queryset.filter(**{f"{prefix}__{k}": v for k, v in lookups(ref).items()})
-
-    return method
-
-
-def _by_field_ref(prefix: str):
-    return _by_ref(
-        prefix,
-        parse_field_ref,
-        lambda r: {"dataset__system__key": r.system, "dataset__name": r.dataset, "name": r.column},
-    )
-
-
-def _by_dataset_ref(prefix: str):
-    return _by_ref(
-        prefix, parse_dataset_ref, lambda r: {"system__key": r.system, "name": r.dataset}
-    )
 
 
 class EtlJobFilterSet(SearchFilterSet):
@@ -64,13 +35,13 @@ class EtlJobVersionFilterSet(django_filters.FilterSet):
 
 class LineageEdgeFilterSet(django_filters.FilterSet):
     job = django_filters.CharFilter(field_name="job__key", lookup_expr="iexact")
-    source = django_filters.CharFilter(method=_by_field_ref("source"), label="Source field")
-    target = django_filters.CharFilter(method=_by_field_ref("target"), label="Target field")
-    source_dataset = django_filters.CharFilter(
-        method=_by_dataset_ref("source__dataset"), label="Source dataset"
+    source = RefFilter(model=Field, label="Source field (id or reference)")
+    target = RefFilter(model=Field, label="Target field (id or reference)")
+    source_dataset = RefFilter(
+        model=Dataset, field_name="source__dataset", param="source_dataset", label="Source dataset"
     )
-    target_dataset = django_filters.CharFilter(
-        method=_by_dataset_ref("target__dataset"), label="Target dataset"
+    target_dataset = RefFilter(
+        model=Dataset, field_name="target__dataset", param="target_dataset", label="Target dataset"
     )
     type = django_filters.MultipleChoiceFilter(choices=EdgeType.choices)
     subtype = django_filters.CharFilter(lookup_expr="iexact")
@@ -83,8 +54,8 @@ class LineageEdgeFilterSet(django_filters.FilterSet):
 
 class DatasetEdgeFilterSet(django_filters.FilterSet):
     job = django_filters.CharFilter(field_name="job__key", lookup_expr="iexact")
-    source = django_filters.CharFilter(method=_by_dataset_ref("source"), label="Source dataset")
-    target = django_filters.CharFilter(method=_by_dataset_ref("target"), label="Target dataset")
+    source = RefFilter(model=Dataset, label="Source dataset (id or reference)")
+    target = RefFilter(model=Dataset, label="Target dataset (id or reference)")
 
     class Meta:
         model = DatasetEdge

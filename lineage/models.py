@@ -10,13 +10,12 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 
 from catalog.models import Dataset, Field, SourceSystem
-from core.models import TimeStampedModel
+from core.models import AppendOnlyModel, KeyedQuerySet, TimeStampedModel
 from lineage.choices import Dialect, EdgeType, ParseStatus, VersionOrigin
 
 job_key_validator = RegexValidator(
@@ -28,6 +27,8 @@ job_key_validator = RegexValidator(
 
 class EtlJob(TimeStampedModel):
     key = models.CharField(max_length=100, validators=[job_key_validator])
+
+    objects = KeyedQuerySet.as_manager()
     name = models.CharField(max_length=200)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -74,19 +75,12 @@ class EtlJob(TimeStampedModel):
         super().clean_fields(exclude)
 
 
-class ImmutableModel(models.Model):
-    """Written once; removed only with its job (the audit trail keeps a copy of every row)."""
+class EtlJobVersion(AppendOnlyModel):
+    """One submission of a job's SQL (or one OpenLineage event) with what the parser made of it.
+    Written once; removed only with its job (the audit trail keeps a copy of every row)."""
 
-    class Meta:
-        abstract = True
+    removable_with_parent = True
 
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ValidationError(f"{type(self).__name__} rows cannot be changed.")
-        super().save(*args, **kwargs)
-
-
-class EtlJobVersion(ImmutableModel):
     job = models.ForeignKey(EtlJob, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
     origin = models.CharField(max_length=20, choices=VersionOrigin.choices)

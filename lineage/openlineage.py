@@ -21,6 +21,7 @@ from django.db import transaction
 
 from catalog.models import SourceSystem
 from core.audit import Actor
+from core.errors import Invalid, summary
 from lineage.choices import EdgeType, VersionOrigin
 from lineage.models import EtlJob, EtlJobVersion
 from lineage.services import Resolver, check_writes, create_job, record_version
@@ -29,12 +30,11 @@ EVENT_TYPES = {"START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER"}
 NOT_RECORDED = {"ABORT", "FAIL"}
 
 
-class EventError(ValueError):
+class EventError(Invalid):
     """A RunEvent that cannot be recorded; `errors` are {path, message}."""
 
     def __init__(self, errors: list[dict]):
-        super().__init__(errors[0]["message"] if errors else "Invalid event.")
-        self.errors = errors
+        super().__init__(summary(errors), errors)
 
 
 def job_key(namespace: str, name: str) -> str:

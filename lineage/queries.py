@@ -8,7 +8,8 @@ from django.contrib.auth import get_user_model
 
 from catalog.choices import SystemKind
 from catalog.models import Dataset, Field
-from catalog.refs import format_field_ref, parse_dataset_ref, parse_field_ref
+from catalog.refs import format_field_ref
+from core.lookups import get_visible
 from core.permissions import perm_name, visible
 from lineage import graph as g
 from lineage import graphstore
@@ -18,6 +19,7 @@ from lineage.services import Resolver, edge_key, parse, parse_status, plan
 
 # Systems whose fields are derived: a field there without upstream is an orphan.
 DERIVED_KINDS = (SystemKind.WAREHOUSE, SystemKind.MART)
+FIELD_PARENTS = ("dataset", "dataset__system")
 CHUNK = 900  # ids per IN (...): below SQLite's smallest variable limit
 
 
@@ -59,25 +61,14 @@ def allowed_jobs(user) -> frozenset[int] | None:
     return frozenset(visible(user, EtlJob.objects.all()).values_list("pk", flat=True))
 
 
-def find_field(user, ref: str) -> Field:
-    """The field `ref` names, if the user may see it (RefError / LookupError otherwise)."""
-    parsed = parse_field_ref(ref)
-    queryset = visible(user, Field.objects.all(), ("dataset", "dataset__system"))
-    found = queryset.filter(
-        dataset__system__key=parsed.system, dataset__name=parsed.dataset, name=parsed.column
-    ).first()
-    if found is None:
-        raise LookupError(f"No field {ref!r}.")
-    return found
+def find_field(user, ref, param: str = "field") -> Field:
+    """The field `ref` (id or reference) names, if the user may see it: a 400 at `param` when
+    malformed, a 404 when unknown or hidden."""
+    return get_visible(user, Field.objects.all(), ref, param=param, parent_paths=FIELD_PARENTS)
 
 
-def find_dataset(user, ref: str) -> Dataset:
-    parsed = parse_dataset_ref(ref)
-    queryset = visible(user, Dataset.objects.all(), ("system",))
-    found = queryset.filter(system__key=parsed.system, name=parsed.dataset).first()
-    if found is None:
-        raise LookupError(f"No dataset {ref!r}.")
-    return found
+def find_dataset(user, ref, param: str = "dataset") -> Dataset:
+    return get_visible(user, Dataset.objects.all(), ref, param=param, parent_paths=("system",))
 
 
 # Graph questions -----------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from guardian.shortcuts import assign_perm
@@ -23,6 +23,7 @@ from catalog.models import Dataset, Field, SourceSystem
 from catalog.services import create_dataset, create_field
 from core.audit import Actor, record_change, record_changes, snapshot
 from core.choices import ChangeAction
+from core.errors import PermissionDenied
 from core.permissions import user_can
 from core.services import create_object, update_object
 from lineage.choices import EdgeType, ParseStatus, VersionOrigin
@@ -40,7 +41,7 @@ class WriteDenied(PermissionDenied):
     """The actor may not write lineage into these systems (their keys in `systems`)."""
 
     def __init__(self, message: str, systems: list[str]):
-        super().__init__(message)
+        super().__init__(message, systems=systems)
         self.systems = systems
 
 

@@ -1,14 +1,19 @@
 """Catalog representations: brief nested objects for parents, natural keys for references."""
 
-from django.db.models import Q
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 
+from catalog.choices import DatasetKind, Status
 from catalog.models import Dataset, Field, SourceSystem, system_key_validator
-from catalog.refs import RefError, parse_dataset_ref
-from core.api.serializers import ValidatedModelSerializer
-from core.permissions import user_can
+from core.api.serializers import (
+    JsonBooleanField,
+    JsonStringField,
+    RefField,
+    StrictSerializer,
+    ValidatedModelSerializer,
+)
+from core.permissions import user_can, visible
 
 
 class BriefSystemSerializer(serializers.ModelSerializer):
@@ -82,8 +87,6 @@ class VisibleSystemField(serializers.SlugRelatedField):
 
 
 def _visible_systems(user):
-    from core.permissions import visible
-
     return visible(user, SourceSystem.objects.all())
 
 
@@ -132,31 +135,35 @@ class DatasetSerializer(ValidatedModelSerializer):
         "oneOf": [{"type": "integer"}, {"type": "string"}, {"type": "object"}],
     }
 )
-class DatasetRefField(serializers.Field):
+class DatasetRefField(RefField):
     """A dataset given by id or by `system:dataset`; one the caller cannot see is unknown."""
 
-    def to_internal_value(self, data):
-        from core.permissions import visible
-
-        queryset = visible(
-            self.context["request"].user, Dataset.objects.select_related("system"), ("system",)
-        )
-        if isinstance(data, int) and not isinstance(data, bool):
-            found = queryset.filter(pk=data).first()
-        elif isinstance(data, str):
-            try:
-                ref = parse_dataset_ref(data)
-            except RefError as exc:
-                raise serializers.ValidationError(str(exc)) from None
-            found = queryset.filter(Q(system__key=ref.system) & Q(name=ref.dataset)).first()
-        else:
-            raise serializers.ValidationError("Expected a dataset id or 'system:dataset'.")
-        if found is None:
-            raise serializers.ValidationError(f"No dataset {data!r}.")
-        return found
+    queryset = Dataset.objects.select_related("system")
+    parent_paths = ("system",)
+    expected = "a dataset id or 'system:dataset'"
 
     def to_representation(self, value):
         return BriefDatasetSerializer(value, context=self.context).data
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "integer"},
+            {"type": "string", "example": "pos:sales.transactions.amount"},
+        ],
+        "description": "Written as an id or a reference; read as {id, ref}.",
+    }
+)
+class FieldRefField(RefField):
+    """A catalog field given by id or by reference; one the caller cannot see is unknown."""
+
+    queryset = Field.objects.select_related("dataset__system")
+    parent_paths = ("dataset", "dataset__system")
+    expected = "a field id or 'system:dataset.column'"
+
+    def to_representation(self, value):
+        return {"id": value.pk, "ref": value.ref}
 
 
 class FieldSerializer(ValidatedModelSerializer):
@@ -193,29 +200,29 @@ class FieldSerializer(ValidatedModelSerializer):
         return dataset
 
 
-class BulkFieldSerializer(serializers.Serializer):
-    name = serializers.CharField()
-    ordinal = serializers.IntegerField(required=False)
-    data_type = serializers.CharField(required=False)
-    nullable = serializers.BooleanField(required=False)
-    description = serializers.CharField(required=False)
-    status = serializers.CharField(required=False)
+class BulkFieldSerializer(StrictSerializer):
+    name = JsonStringField(max_length=255, trim_whitespace=False)
+    ordinal = serializers.IntegerField(required=False, min_value=0)
+    data_type = JsonStringField(required=False, allow_blank=True, max_length=100)
+    nullable = JsonBooleanField(required=False)
+    description = JsonStringField(required=False, allow_blank=True)
+    status = serializers.ChoiceField(choices=Status.choices, required=False)
 
 
-class BulkDatasetSerializer(serializers.Serializer):
-    name = serializers.CharField()
-    kind = serializers.CharField(required=False)
-    description = serializers.CharField(required=False)
-    status = serializers.CharField(required=False)
+class BulkDatasetSerializer(StrictSerializer):
+    name = JsonStringField(max_length=255, trim_whitespace=False)
+    kind = serializers.ChoiceField(choices=DatasetKind.choices, required=False)
+    description = JsonStringField(required=False, allow_blank=True)
+    status = serializers.ChoiceField(choices=Status.choices, required=False)
     fields = BulkFieldSerializer(many=True, required=False)
 
 
-class BulkUpsertSerializer(serializers.Serializer):
-    """Documentation of the bulk payload. Rows are checked by catalog.services.validate_bulk,
-    which reports every bad row at once."""
+class BulkUpsertSerializer(StrictSerializer):
+    """The datasets and fields of one system. The shape is checked here; the models' own rules
+    (names, duplicates) by catalog.services.validate_bulk, which lists every bad row at once."""
 
-    datasets = BulkDatasetSerializer(many=True)
-    remove_missing = serializers.BooleanField(required=False, default=False)
+    datasets = BulkDatasetSerializer(many=True, allow_empty=True)
+    remove_missing = JsonBooleanField(required=False, default=False)
 
 
 class CountsSerializer(serializers.Serializer):

@@ -3,7 +3,9 @@
     {"status": 400, "code": "invalid", "message": "a sentence for people",
      "errors": [{"path": "datasets[2].fields[0].name", "message": "..."}], ...extra}
 
-Every 4xx goes through `exception_handler`, so clients parse one format."""
+Every error goes through `exception_handler`: the domain's own `DomainError` (core.errors),
+REST framework's exceptions, Django's validation and permission errors, and the database's
+refusals, so clients parse one format and the same failure has the same code everywhere."""
 
 from __future__ import annotations
 
@@ -11,58 +13,29 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
 from django.db.models import ProtectedError, RestrictedError
-from django.http import Http404
-from rest_framework import exceptions, status
+from django.http import Http404, JsonResponse
+from django.views.defaults import page_not_found
+from rest_framework import exceptions
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
+from core.errors import Conflict, DomainError, Invalid, summary
 
-class PreconditionFailed(exceptions.APIException):
-    status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_detail = "The object changed since you read it; fetch it again and retry."
-    default_code = "precondition_failed"
-
-
-class PreconditionRequired(exceptions.APIException):
-    status_code = 428
-    default_detail = "This request must carry an If-Match header."
-    default_code = "precondition_required"
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with the current state."
-    default_code = "conflict"
-
-    def __init__(self, detail=None, code=None, **extra):
-        super().__init__(detail, code)
-        self.extra = extra
-
-
-class RequestError(exceptions.APIException):
-    """A 400 with a list of errors, for service-level validation (bulk operations)."""
-
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_code = "invalid"
-
-    def __init__(
-        self, message: str, errors: list[dict] | None = None, code: str = "invalid", **extra
-    ):
-        super().__init__(message, code)
-        self.errors = errors or []
-        self.extra = extra
+# REST framework's own codes, renamed where ours are clearer.
+_DRF_CODES = {"parse_error": "malformed_request"}
 
 
 def flatten(detail, path: str = "") -> list[dict]:
-    """Turn DRF's nested error detail into a flat list of {path, message}."""
+    """Turn DRF's or Django's nested error detail into a flat list of {path, message}."""
     out: list[dict] = []
     if isinstance(detail, dict):
         for key, value in detail.items():
-            key_path = (
-                path
-                if key in ("non_field_errors", "__all__")
-                else (f"{path}.{key}" if path else str(key))
-            )
+            if key in ("non_field_errors", "__all__"):
+                key_path = path
+            elif isinstance(key, int):  # a ListField's errors are keyed by index
+                key_path = f"{path}[{key}]"
+            else:
+                key_path = f"{path}.{key}" if path else str(key)
             out.extend(flatten(value, key_path))
     elif isinstance(detail, list):
         if all(not isinstance(item, dict | list) for item in detail):
@@ -75,32 +48,24 @@ def flatten(detail, path: str = "") -> list[dict]:
     return out
 
 
-def _summary(errors: list[dict]) -> str:
-    if not errors:
-        return "Invalid request."
-    first = errors[0]
-    where = f"{first['path']}: " if first["path"] else ""
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return f"{where}{first['message']}{more}"
+def validation_error(exc: DjangoValidationError) -> Invalid:
+    """A model's `full_clean()` refusal as the domain's 400."""
+    detail = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    errors = flatten(detail)
+    return Invalid(summary(errors), errors)
 
 
-def error_body(status_code: int, code: str, message: str, errors=None, **extra) -> dict:
-    body = {"status": status_code, "code": code, "message": message, "errors": errors or []}
-    body.update(extra)
-    return body
-
-
-def exception_handler(exc, context):
+def as_domain_error(exc: Exception) -> DomainError | None:
+    """Any exception the API answers with a 4xx, as a DomainError; None for the others."""
+    if isinstance(exc, DomainError):
+        return exc
     if isinstance(exc, DjangoValidationError):
-        detail = (
-            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        )
-        exc = exceptions.ValidationError(detail)
-    elif isinstance(exc, ProtectedError | RestrictedError):
+        return validation_error(exc)
+    if isinstance(exc, ProtectedError | RestrictedError):
         objs = list(
             exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
         )
-        exc = Conflict(
+        return Conflict(
             "Cannot delete: other objects depend on this one. Remove or move them first.",
             code="protected",
             dependants=[
@@ -109,49 +74,55 @@ def exception_handler(exc, context):
             ],
             dependants_count=len(objs),
         )
-    elif isinstance(exc, OverflowError | DataError):
+    if isinstance(exc, OverflowError | DataError):
         # A number or value the database cannot hold (a 30-digit id in a filter, say).
-        exc = exceptions.ValidationError(
-            {"non_field_errors": ["A value in the request is out of range for the database."]}
-        )
-    elif isinstance(exc, Http404):
+        return Invalid("A value in the request is out of range for the database.")
+    if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
-        exc = exceptions.PermissionDenied()
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    if isinstance(exc, exceptions.APIException):
+        return _from_drf(exc)
+    return None
 
-    response = drf_exception_handler(exc, context)
-    if response is None:
-        return None
 
-    extra = dict(getattr(exc, "extra", {}) or {})
-    if isinstance(exc, RequestError):
-        errors = exc.errors
-        message = str(exc.detail)
-        code = exc.detail.code if hasattr(exc.detail, "code") else "invalid"
-    elif isinstance(exc, exceptions.ValidationError):
+def _from_drf(exc: exceptions.APIException) -> DomainError:
+    if isinstance(exc, exceptions.ValidationError):
         errors = flatten(exc.detail)
-        message = _summary(errors)
-        code = "invalid"
+        error = DomainError(summary(errors), errors, code="invalid")
     else:
-        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
-        errors = []
-        message = str(detail)
-        code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
-        if isinstance(exc, exceptions.ParseError):
-            code = "malformed_request"
-    response.data = error_body(response.status_code, str(code), message, errors, **extra)
-    return response
+        code = getattr(exc.detail, "code", None) or exc.default_code
+        error = DomainError(str(exc.detail), code=_DRF_CODES.get(str(code), str(code)))
+    error.status = exc.status_code
+    return error
 
 
-def error_response(status_code: int, code: str, message: str, errors=None, **extra) -> Response:
-    return Response(error_body(status_code, code, message, errors, **extra), status=status_code)
+def exception_handler(exc, context):
+    error = as_domain_error(exc)
+    if error is None:
+        return None
+    headers = {}
+    if isinstance(exc, exceptions.APIException):
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header
+        if getattr(exc, "wait", None):
+            headers["Retry-After"] = str(int(exc.wait))
+    set_rollback()
+    return Response(error.as_dict(), status=error.status, headers=headers)
+
+
+def error_body(status_code: int, code: str, message: str, errors=None, **extra) -> dict:
+    return {
+        "status": status_code,
+        "code": code,
+        "message": message,
+        "errors": errors or [],
+        **extra,
+    }
 
 
 def not_found_view(request, exception=None):
     """handler404: API paths answer in the API's error shape; other paths get Django's page."""
-    from django.http import JsonResponse
-    from django.views.defaults import page_not_found
-
     if request.path.startswith("/api/"):
         return JsonResponse(
             error_body(404, "not_found", f"No API endpoint at {request.path}."), status=404

@@ -6,7 +6,9 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
+from core.lookups import find
 from core.models import ApiToken, ChangeRecord
+from core.permissions import visible
 
 
 class ErrorItemSerializer(serializers.Serializer):
@@ -21,6 +23,81 @@ class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
     errors = ErrorItemSerializer(many=True)
+
+
+class StrictSerializer(serializers.Serializer):
+    """An input body that refuses keys it does not know (a typo is an error, not a no-op)."""
+
+    default_error_messages = {"invalid": "Expected a JSON object, not {datatype}."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            known = {name for name, f in self.fields.items() if not f.read_only}
+            unknown = sorted(str(k) for k in data if k not in known)
+            if unknown:
+                raise serializers.ValidationError(
+                    {
+                        k: [f"Unknown key; expected one of: {', '.join(sorted(known))}."]
+                        for k in unknown
+                    }
+                )
+        return super().to_internal_value(data)
+
+
+class JsonStringField(serializers.CharField):
+    """A JSON string, not a number or boolean written where a string belongs."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            raise serializers.ValidationError("Must be a string.")
+        return super().to_internal_value(data)
+
+
+class JsonBooleanField(serializers.BooleanField):
+    """JSON true or false, not "yes" or 1."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            raise serializers.ValidationError("Must be true or false.")
+        return data
+
+
+class RefField(serializers.Field):
+    """An object given by id or natural key (core.lookups.find), among those the caller may
+    view (`parent_paths` as core.permissions.visible takes them). One it may not view is
+    reported as unknown, never as forbidden. Subclasses set `queryset` and how it reads back."""
+
+    queryset = None
+    parent_paths: tuple[str, ...] = ()
+    expected = "an id or a reference"
+
+    def __init__(self, queryset=None, parent_paths=None, **kwargs):
+        if queryset is not None:
+            self.queryset = queryset
+        if parent_paths is not None:
+            self.parent_paths = parent_paths
+        super().__init__(**kwargs)
+
+    def candidates(self):
+        request = self.context.get("request")
+        queryset = self.queryset.all()
+        return queryset if request is None else visible(request.user, queryset, self.parent_paths)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | str) or str(data).strip() == "":
+            raise serializers.ValidationError(f"Expected {self.expected}.")
+        try:
+            found = find(self.candidates(), data)
+        except ValueError as exc:  # a malformed reference
+            raise serializers.ValidationError(str(exc)) from None
+        if found is None:
+            raise serializers.ValidationError(
+                f"No {self.queryset.model._meta.verbose_name} {data!r}."
+            )
+        return found
+
+    def to_representation(self, value):
+        return getattr(value, "ref", None) or str(value)
 
 
 class ValidatedModelSerializer(serializers.ModelSerializer):

@@ -14,81 +14,120 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.errors import PreconditionFailed
 from core.api.permissions import ModelPermission, ObjectPermissions
 from core.api.serializers import (
     ApiTokenSerializer,
     ChangeRecordSerializer,
     NewApiTokenSerializer,
 )
-from core.audit import Actor, snapshot
+from core.audit import Actor
+from core.errors import NotFound, PreconditionFailed
+from core.lookups import find
 from core.models import ApiToken, ChangeRecord
 from core.permissions import visible
 from core.services import issue_token, revoke_token
 
 
-def etag_for(obj) -> str:
+def etag_of(data) -> str:
+    """A strong ETag for a representation: any visible change changes it."""
     digest = hashlib.md5(
-        json.dumps(snapshot(obj), sort_keys=True, default=str).encode(), usedforsecurity=False
+        json.dumps(data, sort_keys=True, default=str).encode(), usedforsecurity=False
     ).hexdigest()
     return f'"{digest}"'
 
 
 class GovernedViewSet(viewsets.ModelViewSet):
-    """A model viewset whose writes go through a service object and whose reads are filtered to
-    what the caller may view.
+    """The one base of every endpoint over governed objects:
 
-    Subclasses set `queryset`, `serializer_class`, `filterset_class`, `parent_paths` (lookups to
-    the parents whose grants cover a row) and `service` (with create/update/delete functions taking
-    an Actor first)."""
+    - reads filtered to what the caller may view (`visible`, overridable), and a detail URL
+      that takes the object's id or its natural key (`queryset.by_ref()`, see core.models);
+    - writes through a service object (`service.create/update/delete`, each one audited
+      transaction taking an Actor first), never through `serializer.save()`;
+    - an ETag on every representation and `If-Match` honoured on every write (412 when stale);
+    - a delete that others depend on is a 409 listing them (core.api.errors).
+
+    Subclasses set `queryset`, `serializer_class` (and `read_serializer_class` when the
+    representation differs from the write body), `filterset_class`, `parent_paths` (lookups to
+    the parents whose grants cover a row) and `service`."""
 
     permission_classes = [ObjectPermissions]
     parent_paths: tuple[str, ...] = ()
     service = None
+    read_serializer_class = None
+    lookup_value_regex = "[^/]+"
 
+    # Reads -------------------------------------------------------------------------------------
     def get_queryset(self):
-        return visible(self.request.user, super().get_queryset(), self.parent_paths)
+        return self.visible(super().get_queryset())
 
-    def actor(self) -> Actor:
-        return Actor.from_request(
-            self.request, reason=self.request.headers.get("X-Change-Reason", "")
-        )
+    def visible(self, queryset):
+        """The rows of `queryset` the caller may view."""
+        return visible(self.request.user, queryset, self.parent_paths)
 
-    # ETag / If-Match -----------------------------------------------------------------------
+    def get_object(self):
+        """By id or natural key; what the caller may not view is a 404."""
+        queryset = self.filter_queryset(self.get_queryset())
+        value = str(self.kwargs[self.lookup_url_kwarg or self.lookup_field]).strip()
+        try:
+            obj = find(queryset, value)
+        except ValueError:  # a malformed key names nothing
+            obj = None
+        if obj is None:
+            raise NotFound()
+        self.check_object_permissions(self.request, obj)
+        return obj
+
     def retrieve(self, request, *args, **kwargs):
-        instance = self.get_object()
-        response = Response(self.get_serializer(instance).data)
-        response["ETag"] = etag_for(instance)
-        return response
+        return self.represent(self.get_object())
 
-    def _check_if_match(self, instance) -> None:
+    # Representations and preconditions ---------------------------------------------------------
+    def read_serializer(self, obj, **kwargs):
+        serializer_class = self.read_serializer_class or self.get_serializer_class()
+        return serializer_class(obj, context=self.get_serializer_context(), **kwargs)
+
+    def represent(self, obj, code: int = status.HTTP_200_OK) -> Response:
+        """The object as a GET shows it (re-read through the queryset, so annotations match),
+        with its ETag."""
+        fresh = self.get_queryset().filter(pk=obj.pk).first() or obj
+        data = self.read_serializer(fresh).data
+        return Response(data, status=code, headers={"ETag": etag_of(data)})
+
+    def check_if_match(self, obj) -> None:
+        """412 when the caller's If-Match names another version of the object than the current."""
         expected = self.request.headers.get("If-Match")
         if expected is None or expected.strip() == "*":
             return
         candidates = {tag.strip().removeprefix("W/") for tag in expected.split(",")}
-        if etag_for(instance) not in candidates:
+        if etag_of(self.read_serializer(obj).data) not in candidates:
             raise PreconditionFailed()
 
-    def update(self, request, *args, **kwargs):
-        response = super().update(request, *args, **kwargs)
-        response["ETag"] = etag_for(self._updated)
-        return response
+    def actor(self, reason: str = "") -> Actor:
+        """The caller; the reason defaults to the X-Change-Reason header."""
+        return Actor.from_request(self.request, reason=reason)
 
-    # Writes through services -----------------------------------------------------------------
-    def perform_create(self, serializer):
-        serializer.instance = self.service.create(self.actor(), serializer.validated_data)
+    # Writes through services --------------------------------------------------------------------
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        obj = self.service.create(self.actor(), serializer.validated_data)
+        return self.represent(obj, status.HTTP_201_CREATED)
 
-    def perform_update(self, serializer):
-        self._check_if_match(serializer.instance)
-        serializer.instance = self.service.update(
-            self.actor(), serializer.instance, serializer.validated_data
-        )
-        self._updated = serializer.instance
+    def update(self, request, *args, partial=False, **kwargs):
+        instance = self.get_object()
+        self.check_if_match(instance)
+        serializer = self.get_serializer(instance, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        obj = self.service.update(self.actor(), instance, serializer.validated_data)
+        return self.represent(obj)
 
-    def perform_destroy(self, instance):
-        # A ProtectedError becomes a 409 listing the dependants in core.api.errors, for every view.
-        self._check_if_match(instance)
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, partial=True, **kwargs)
+
+    def destroy(self, request, *args, **kwargs):
+        instance = self.get_object()
+        self.check_if_match(instance)
         self.service.delete(self.actor(), instance)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class HealthView(APIView):

@@ -4,14 +4,12 @@ who may see it) the pending one; writes of meaning are routed to a version by th
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from catalog.api.serializers import DatasetRefField
-from catalog.models import Field, SourceSystem
-from catalog.refs import RefError, parse_field_ref
-from core.permissions import visible
-from governance import services
+from catalog.api.serializers import DatasetRefField, FieldRefField
+from catalog.models import SourceSystem
+from governance import queries
+from governance.api.workflow import ReasonSerializer
 from governance.choices import CommitteeRole, OwnerRole, ReviewDecision, VoteChoice
 from governance.models import (
     CONTENT_FIELDS,
@@ -21,12 +19,12 @@ from governance.models import (
     FieldMapping,
     Ownership,
     Review,
-    StatusChange,
     Vote,
     definition_key_validator,
 )
 from governance.permissions import definitions_visible_to, version_visible
-from governance.workflow import may_vote, workflow_for
+from governance.reports import review_summary
+from governance.workflow import allowed_actions, may_vote, workflow_for
 
 
 class UserField(serializers.SlugRelatedField):
@@ -110,7 +108,7 @@ class DefinitionSerializer(serializers.ModelSerializer):
         return request.user if request is not None else None
 
     def get_status(self, definition) -> str:
-        return services.definition_status(definition)
+        return queries.definition_status(definition)
 
     def get_effective(self, definition) -> dict | None:
         version = definition.effective_version
@@ -123,7 +121,7 @@ class DefinitionSerializer(serializers.ModelSerializer):
         return VersionSerializer(version).data
 
     def get_allowed_actions(self, definition) -> list[str]:
-        return services.available_actions(self._user(), definition)
+        return queries.available_actions(self._user(), definition)
 
 
 class DefinitionWriteSerializer(serializers.ModelSerializer):
@@ -142,10 +140,6 @@ class DefinitionWriteSerializer(serializers.ModelSerializer):
         fields = super().get_fields()
         fields.update(VersionContentSerializer().get_fields())
         return fields
-
-
-class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class DeprecateSerializer(ReasonSerializer):
@@ -193,68 +187,7 @@ class DiffSerializer(serializers.Serializer):
         return fields
 
 
-class StatusChangeSerializer(serializers.ModelSerializer):
-    subject = serializers.SerializerMethodField()
-
-    class Meta:
-        model = StatusChange
-        fields = [
-            "id",
-            "subject",
-            "transition",
-            "from_status",
-            "to_status",
-            "via",
-            "actor_name",
-            "at",
-            "reason",
-            "review",
-        ]
-        read_only_fields = fields
-
-    def get_subject(self, change) -> str:
-        return self.context.get("labels", {}).get(change.object_id, str(change.object_id))
-
-
 # Mappings ----------------------------------------------------------------------------------------
-
-
-@extend_schema_field(
-    {
-        "oneOf": [
-            {"type": "integer"},
-            {"type": "string", "example": "pos:sales.transactions.amount"},
-        ],
-        "description": "Written as an id or a reference; read as {id, ref}.",
-    }
-)
-class FieldRefField(serializers.Field):
-    """A catalog field given by id or by reference; one the caller cannot see is unknown."""
-
-    def to_internal_value(self, data):
-        queryset = visible(
-            self.context["request"].user,
-            Field.objects.select_related("dataset__system"),
-            ("dataset", "dataset__system"),
-        )
-        if isinstance(data, int) and not isinstance(data, bool):
-            found = queryset.filter(pk=data).first()
-        elif isinstance(data, str):
-            try:
-                ref = parse_field_ref(data)
-            except RefError as exc:
-                raise serializers.ValidationError(str(exc)) from None
-            found = queryset.filter(
-                dataset__system__key=ref.system, dataset__name=ref.dataset, name=ref.column
-            ).first()
-        else:
-            raise serializers.ValidationError("Expected a field id or 'system:dataset.column'.")
-        if found is None:
-            raise serializers.ValidationError(f"No field {data!r}.")
-        return found
-
-    def to_representation(self, value):
-        return {"id": value.pk, "ref": value.ref}
 
 
 class VisibleDefinitionField(serializers.SlugRelatedField):
@@ -292,8 +225,6 @@ class MappingSerializer(serializers.ModelSerializer):
         validators: list = []
 
     def get_allowed_actions(self, mapping) -> list[str]:
-        from governance.workflow import allowed_actions
-
         request = self.context.get("request")
         return allowed_actions(request.user if request else None, mapping)
 
@@ -368,8 +299,6 @@ class ReviewSerializer(serializers.ModelSerializer):
         # tally and awaiting come from one summary per review, not one each.
         cache = self.__dict__.setdefault("_summaries", {})
         if review.pk not in cache:
-            from governance.reports import review_summary
-
             cache[review.pk] = review_summary(review)
         return cache[review.pk]
 

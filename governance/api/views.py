@@ -3,18 +3,16 @@ lifecycle step is an explicit action; an illegal one is a 400 listing the allowe
 
 from __future__ import annotations
 
-import hashlib
-import json
-
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.errors import Conflict, PreconditionFailed, RequestError
+from core.api.views import GovernedViewSet
 from core.audit import Actor
+from core.errors import BulkRejected, Invalid, NotFound, PermissionDenied
 from core.permissions import perm_name, user_can
 from governance import reports, services
 from governance.api.serializers import (
@@ -27,13 +25,12 @@ from governance.api.serializers import (
     MappingSerializer,
     OverrideSerializer,
     OwnershipSerializer,
-    ReasonSerializer,
     ReviewSerializer,
-    StatusChangeSerializer,
     SubmittedSerializer,
     VersionSerializer,
     VoteInputSerializer,
 )
+from governance.api.workflow import ReasonSerializer, StatusChangeSerializer, WorkflowViewSet
 from governance.diff import diff
 from governance.filtersets import (
     DefinitionFilterSet,
@@ -49,7 +46,6 @@ from governance.models import (
     FieldMapping,
     Ownership,
     Review,
-    StatusChange,
 )
 from governance.permissions import (
     definitions_visible_to,
@@ -57,125 +53,26 @@ from governance.permissions import (
     in_committee_role,
     mappings_visible_to,
     may_edit_definition,
+    may_propose_mapping,
     ownerships_visible_to,
     reviews_visible_to,
     sees_whole_catalog,
     versions_visible_to,
     visible_field_refs,
 )
-from governance.services import BulkRejected, Frozen
-from governance.workflow import (
-    AlreadyVoted,
-    IllegalTransition,
-    NotPermitted,
-    ReviewClosed,
-    WorkflowError,
-    cast_vote,
-    history,
-    override,
-    transition,
-)
-
-_CONFLICT_CODES = {
-    ReviewClosed: "review_closed",
-    AlreadyVoted: "already_voted",
-    Frozen: "frozen",
-}
-
-
-def as_api_error(exc: Exception) -> Exception:
-    """Workflow errors in the API's one error shape: 400, 403 or 409."""
-    if isinstance(exc, BulkRejected):
-        return RequestError(str(exc), exc.errors, code="bulk_rejected")
-    if isinstance(exc, IllegalTransition):
-        return RequestError(
-            str(exc),
-            [{"path": "action", "message": str(exc)}],
-            code="illegal_transition",
-            allowed=exc.allowed,
-        )
-    if isinstance(exc, NotPermitted):
-        return exceptions.PermissionDenied(str(exc))
-    if isinstance(exc, WorkflowError):
-        return Conflict(str(exc), code=_CONFLICT_CODES.get(type(exc), "conflict"))
-    return exc
+from governance.workflow import cast_vote, override
 
 
 def deny_unless(allowed: bool, message: str) -> None:
     if not allowed:
-        raise exceptions.PermissionDenied(message)
+        raise PermissionDenied(message)
 
 
-def etag_of(data) -> str:
-    digest = hashlib.md5(
-        json.dumps(data, sort_keys=True, default=str).encode(), usedforsecurity=False
-    ).hexdigest()
-    return f'"{digest}"'
+class EditableViewSet(WorkflowViewSet):
+    """List, read, create and PATCH; writes go to services that take partial data and check
+    who may do what with messages of their own, so the permission class only asks for a login."""
 
-
-class GovernanceViewSet(viewsets.GenericViewSet):
-    """Shared by the governance viewsets: workflow errors mapped once, the caller as an Actor,
-    reads with an ETag and writes honouring If-Match."""
-
-    def handle_exception(self, exc):
-        return super().handle_exception(as_api_error(exc))
-
-    def actor(self, reason: str = "") -> Actor:
-        return Actor.from_request(self.request, reason=reason)
-
-    def check_if_match(self, current: dict) -> None:
-        expected = self.request.headers.get("If-Match")
-        if expected is None or expected.strip() == "*":
-            return
-        candidates = {tag.strip().removeprefix("W/") for tag in expected.split(",")}
-        if etag_of(current) not in candidates:
-            raise PreconditionFailed()
-
-    def represent(self, obj, code=status.HTTP_200_OK) -> Response:
-        data = self.read_serializer(obj).data
-        response = Response(data, status=code)
-        response["ETag"] = etag_of(data)
-        return response
-
-    def read_serializer(self, obj):
-        return self.read_serializer_class(obj, context=self.get_serializer_context())
-
-    def fire(self, obj, name: str, input_class=ReasonSerializer, run=None):
-        """Validate the transition's input, fire it, answer with the object as it is now."""
-        body = input_class(data=self.request.data, context=self.get_serializer_context())
-        body.is_valid(raise_exception=True)
-        params = dict(body.validated_data)
-        reason = params.pop("reason", "")
-        (run or transition)(self.actor(), obj, name, reason=reason, **params)
-        obj.refresh_from_db()
-        return Response(self.read_serializer(obj).data)
-
-    def history_of(self, subjects: list, labels: dict) -> Response:
-        changes = StatusChange.objects.none()
-        for subject in subjects:
-            changes = changes | history(subject)
-        rows = StatusChangeSerializer(
-            changes.order_by("at", "id"), many=True, context={"labels": labels}
-        ).data
-        return Response(rows)
-
-
-class RetrieveWithETag:
-    """GET one object, with an ETag a later write may send back as If-Match."""
-
-    def retrieve(self, request, *args, **kwargs):
-        return self.represent(self.get_object())
-
-
-class EditableViewSet(
-    mixins.ListModelMixin,
-    RetrieveWithETag,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    GovernanceViewSet,
-):
-    """List, read, create and PATCH (no PUT: writes go to services that take partial data)."""
-
+    permission_classes = [permissions.IsAuthenticated]
     http_method_names = ["get", "post", "patch", "head", "options"]
 
 
@@ -201,8 +98,8 @@ class DefinitionViewSet(EditableViewSet):
     lookup_value_regex = "[^/]+"
     ordering_fields = ["key", "domain", "created_at", "updated_at", "last_certified_at"]
 
-    def get_queryset(self):
-        return definitions_visible_to(self.request.user, super().get_queryset())
+    def visible(self, queryset):
+        return definitions_visible_to(self.request.user, queryset)
 
     def get_serializer_class(self):
         if self.action in ("create", "partial_update"):
@@ -218,7 +115,7 @@ class DefinitionViewSet(EditableViewSet):
         body = DefinitionWriteSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
         definition = services.create_definition(self.actor(), body.validated_data)
-        return Response(self.read_serializer(definition).data, status=status.HTTP_201_CREATED)
+        return self.represent(definition, status.HTTP_201_CREATED)
 
     @extend_schema(request=DefinitionWriteSerializer, responses={200: DefinitionSerializer})
     def partial_update(self, request, *args, **kwargs):
@@ -227,7 +124,7 @@ class DefinitionViewSet(EditableViewSet):
             may_edit_definition(request.user, definition),
             f"Only the owner or steward of {definition.key} may change it.",
         )
-        self.check_if_match(self.read_serializer(definition).data)
+        self.check_if_match(definition)
         body = DefinitionWriteSerializer(
             definition, data=request.data, partial=True, context=self.get_serializer_context()
         )
@@ -309,7 +206,7 @@ class DefinitionViewSet(EditableViewSet):
             versions_visible_to(self.request.user, self.get_object()).filter(number=number).first()
         )
         if version is None:
-            raise exceptions.NotFound(f"No version {number} ({param}).")
+            raise NotFound(f"No version {number} ({param}).")
         return version
 
     @extend_schema(
@@ -331,18 +228,12 @@ class DefinitionViewSet(EditableViewSet):
             raw = request.query_params.get(param)
             if raw is None:
                 if default is None:
-                    raise RequestError(
-                        f"Give '{param}': there is no default version.",
-                        [{"path": param, "message": "Required."}],
-                    )
+                    raise Invalid.at(param, "Required: there is no default version.")
                 numbers[param] = default.number
             elif raw.isdigit():
                 numbers[param] = int(raw)
             else:
-                raise RequestError(
-                    f"'{param}' must be a version number.",
-                    [{"path": param, "message": "Expected a whole number."}],
-                )
+                raise Invalid.at(param, "Expected a version number (a whole number).")
         before, after = self._version(numbers["from"], "from"), self._version(numbers["to"], "to")
         changes = diff(_content(before), _content(after), CONTENT_FIELDS)
         changed = {c["attribute"] for c in changes}
@@ -380,8 +271,8 @@ class MappingViewSet(EditableViewSet):
     filterset_class = MappingFilterSet
     ordering_fields = ["id", "status", "created_at"]
 
-    def get_queryset(self):
-        return mappings_visible_to(self.request.user, super().get_queryset())
+    def visible(self, queryset):
+        return mappings_visible_to(self.request.user, queryset)
 
     def create(self, request, *args, **kwargs):
         deny_unless(
@@ -392,7 +283,7 @@ class MappingViewSet(EditableViewSet):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         deny_unless(
-            services.may_propose_mapping(request.user, data["field"], data["definition"]),
+            may_propose_mapping(request.user, data["field"], data["definition"]),
             f"You may not map {data['field'].ref}: maintain its system or steward the definition.",
         )
         mapping = services.create_mapping(self.actor(), data)
@@ -402,10 +293,10 @@ class MappingViewSet(EditableViewSet):
         mapping = self.get_object()
         deny_unless(
             mapping.author_id == request.user.pk
-            or services.may_propose_mapping(request.user, mapping.field, mapping.definition),
+            or may_propose_mapping(request.user, mapping.field, mapping.definition),
             "You may not change this mapping.",
         )
-        self.check_if_match(self.read_serializer(mapping).data)
+        self.check_if_match(mapping)
         body = self.get_serializer(mapping, data=request.data, partial=True)
         body.is_valid(raise_exception=True)
         return self.represent(services.update_mapping(self.actor(), mapping, body.validated_data))
@@ -433,7 +324,7 @@ class MappingViewSet(EditableViewSet):
         return self.history_of([mapping], {mapping.pk: f"mapping {mapping.pk}"})
 
 
-class ReviewViewSet(mixins.ListModelMixin, RetrieveWithETag, GovernanceViewSet):
+class ReviewViewSet(WorkflowViewSet):
     """Reviews of anything governed: what is proposed, the diff, the votes and the decision.
     `?awaiting_me=true` lists what waits for the caller's vote."""
 
@@ -443,12 +334,17 @@ class ReviewViewSet(mixins.ListModelMixin, RetrieveWithETag, GovernanceViewSet):
         .order_by("opened_at", "id")
     )
     serializer_class = ReviewSerializer
-    read_serializer_class = ReviewSerializer
     filterset_class = ReviewFilterSet
+    permission_classes = [permissions.IsAuthenticated]
+    http_method_names = ["get", "post", "head", "options"]
     ordering_fields = ["opened_at", "decided_at", "id"]
 
-    def get_queryset(self):
-        return reviews_visible_to(self.request.user, super().get_queryset())
+    def visible(self, queryset):
+        return reviews_visible_to(self.request.user, queryset)
+
+    def create(self, request, *args, **kwargs):
+        # Reviews are opened by submitting their subject, never directly.
+        raise PermissionDenied("Reviews open when their subject is submitted.")
 
     @extend_schema(request=VoteInputSerializer, responses=ReviewSerializer)
     @action(detail=True, methods=["post"])
@@ -459,7 +355,7 @@ class ReviewViewSet(mixins.ListModelMixin, RetrieveWithETag, GovernanceViewSet):
         body = VoteInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         cast_vote(self.actor(), review, **body.validated_data)
-        return Response(self.read_serializer(Review.objects.get(pk=review.pk)).data)
+        return self.represent(review)
 
     @extend_schema(request=OverrideSerializer, responses=ReviewSerializer)
     @action(detail=True, methods=["post"])
@@ -470,7 +366,7 @@ class ReviewViewSet(mixins.ListModelMixin, RetrieveWithETag, GovernanceViewSet):
         body = OverrideSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         override(self.actor(), review, **body.validated_data)
-        return Response(self.read_serializer(Review.objects.get(pk=review.pk)).data)
+        return self.represent(review)
 
 
 class CommitteeViewSet(EditableViewSet):
@@ -478,10 +374,8 @@ class CommitteeViewSet(EditableViewSet):
 
     queryset = Committee.objects.prefetch_related("memberships__user").order_by("name")
     serializer_class = CommitteeSerializer
-    read_serializer_class = CommitteeSerializer
 
-    def get_queryset(self):
-        queryset = super().get_queryset()
+    def visible(self, queryset):
         return queryset if has_role(self.request.user) else queryset.none()
 
     def _save(self, committee):
@@ -492,15 +386,14 @@ class CommitteeViewSet(EditableViewSet):
         members = data.pop("memberships", None)
         if members is not None:
             members = [(m["user"], m.get("role", "member")) for m in members]
-        saved = services.save_committee(self.actor(), committee, data, members)
-        return Committee.objects.get(pk=saved.pk)  # members afresh, not the prefetched ones
+        return services.save_committee(self.actor(), committee, data, members)
 
     def create(self, request, *args, **kwargs):
         return self.represent(self._save(None), status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
         committee = self.get_object()
-        self.check_if_match(self.read_serializer(committee).data)
+        self.check_if_match(committee)
         return self.represent(self._save(committee))
 
     @extend_schema(
@@ -554,7 +447,7 @@ class ResolveConflictSerializer(serializers.Serializer):
     note = serializers.CharField()
 
 
-class ConflictViewSet(GovernanceViewSet):
+class ConflictViewSet(viewsets.GenericViewSet):
     """Detected conflicts: fields mapped to one definition that disagree, and definitions that
     look like duplicates. Recomputed on every request."""
 
@@ -585,7 +478,7 @@ class ConflictViewSet(GovernanceViewSet):
         deny_unless(in_committee_role(request.user), "Only the committee settles conflicts.")
         body = ResolveConflictSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        services.resolve_conflict(self.actor(), **body.validated_data)
+        services.resolve_conflict(Actor.from_request(request), **body.validated_data)
         return Response(body.validated_data, status=status.HTTP_201_CREATED)
 
 
@@ -604,20 +497,16 @@ class KpiView(APIView):
         return Response(reports.kpis())
 
 
-class OwnershipViewSet(
-    mixins.ListModelMixin,
-    mixins.CreateModelMixin,
-    mixins.DestroyModelMixin,
-    GovernanceViewSet,
-):
+class OwnershipViewSet(GovernedViewSet):
     """Owners and stewards of systems and datasets (granted as object permissions)."""
 
     queryset = Ownership.objects.select_related("system", "dataset__system", "user").order_by("id")
     serializer_class = OwnershipSerializer
     filterset_class = OwnershipFilterSet
+    permission_classes = [permissions.IsAuthenticated]
+    http_method_names = ["get", "post", "delete", "head", "options"]
 
-    def get_queryset(self):
-        queryset = super().get_queryset()
+    def visible(self, queryset):
         if not has_role(self.request.user):
             return queryset.none()
         return ownerships_visible_to(self.request.user, queryset)
@@ -632,10 +521,11 @@ class OwnershipViewSet(
             user_can(request.user, "change", target), f"You may not assign owners of {target}."
         )
         ownership = services.assign_ownership(self.actor(), target, data["user"], data["role"])
-        return Response(self.get_serializer(ownership).data, status=status.HTTP_201_CREATED)
+        return self.represent(ownership, status.HTTP_201_CREATED)
 
     def destroy(self, request, *args, **kwargs):
         ownership = self.get_object()
+        self.check_if_match(ownership)
         deny_unless(
             user_can(request.user, "change", ownership.target),
             f"You may not remove owners of {ownership.target}.",

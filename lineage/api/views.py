@@ -1,18 +1,22 @@
 """Lineage endpoints: thin views over lineage.services (writes) and lineage.queries (reads)."""
 
-from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import exceptions, permissions, serializers, status, viewsets
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.models import SourceSystem
-from catalog.refs import RefError
-from core.api.errors import RequestError
 from core.api.permissions import ObjectPermissions
 from core.api.views import GovernedViewSet
 from core.audit import Actor
+from core.errors import Invalid, NotFound, PermissionDenied, summary
+from core.lookups import get_visible
 from core.permissions import perm_name, user_can, visible
 from lineage import graph as g
 from lineage import openlineage, queries
@@ -38,44 +42,21 @@ from lineage.filtersets import (
     LineageEdgeFilterSet,
 )
 from lineage.models import DatasetEdge, EtlJob, EtlJobVersion, LineageEdge
-from lineage.services import JobService, WriteDenied, submit_sql
+from lineage.services import JobService, submit_sql
 
 Report = inline_serializer("LineageReport", {"count": serializers.IntegerField()})
 
 
-class denied_as_403:
-    """Turn a service's WriteDenied into a 403 that keeps its message (the API's error handler
-    would replace a bare Django PermissionDenied with a generic one)."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, exc, tb):
-        if isinstance(exc, WriteDenied):
-            raise exceptions.PermissionDenied(str(exc)) from exc
-        return False
-
-
+@extend_schema(
+    parameters=[OpenApiParameter("key", str, OpenApiParameter.PATH, description="key or id")]
+)
 class EtlJobViewSet(GovernedViewSet):
     queryset = EtlJob.objects.select_related("system", "owner", "current_version").order_by("key")
     serializer_class = EtlJobSerializer
     filterset_class = EtlJobFilterSet
     service = JobService
     lookup_field = "key"
-    lookup_value_regex = "[^/]+"
     ordering_fields = ["key", "name", "created_at", "updated_at"]
-
-    def get_object(self):
-        self.kwargs["key"] = self.kwargs["key"].lower()
-        return super().get_object()
-
-    def perform_create(self, serializer):
-        with denied_as_403():
-            super().perform_create(serializer)
-
-    def perform_update(self, serializer):
-        with denied_as_403():
-            super().perform_update(serializer)
 
     @extend_schema(request=SubmitSqlSerializer, responses={201: EtlJobVersionSerializer})
     @action(detail=True, methods=["post"])
@@ -86,8 +67,7 @@ class EtlJobViewSet(GovernedViewSet):
         job = self.get_object()
         body = SubmitSqlSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        with denied_as_403():
-            version = submit_sql(self.actor(), job, body.validated_data["sql"], authorize=True)
+        version = submit_sql(self.actor(), job, body.validated_data["sql"], authorize=True)
         return Response(EtlJobVersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
 
@@ -134,16 +114,6 @@ def _query(serializer_class, request) -> dict:
     return data
 
 
-def _lookup(finder, user, ref: str, param: str):
-    """A field or dataset the caller may see; 400 for a malformed reference, 404 if unknown."""
-    try:
-        return finder(user, ref)
-    except RefError as exc:
-        raise RequestError(str(exc), [{"path": param, "message": str(exc)}]) from None
-    except LookupError as exc:
-        raise exceptions.NotFound(str(exc)) from None
-
-
 class GraphViewSet(viewsets.ViewSet):
     """Questions over the stored graph. Edges of jobs the caller may not read are not followed."""
 
@@ -155,9 +125,9 @@ class GraphViewSet(viewsets.ViewSet):
         with its path and the jobs on it; `partial` when `limit` or the depth cap cut it."""
         q = _query(WalkQuerySerializer, request)
         if q.get("field"):
-            node = _lookup(queries.find_field, request.user, q["field"], "field")
+            node = queries.find_field(request.user, q["field"])
         else:
-            node = _lookup(queries.find_dataset, request.user, q["dataset"], "dataset")
+            node = queries.find_dataset(request.user, q["dataset"])
         return Response(
             queries.walk(
                 request.user,
@@ -174,8 +144,8 @@ class GraphViewSet(viewsets.ViewSet):
     def paths(self, request):
         """Every path between two fields (up to `limit`, default 100)."""
         q = _query(PathsQuerySerializer, request)
-        source = _lookup(queries.find_field, request.user, q["source"], "source")
-        target = _lookup(queries.find_field, request.user, q["target"], "target")
+        source = queries.find_field(request.user, q["source"], "source")
+        target = queries.find_field(request.user, q["target"], "target")
         return Response(
             queries.paths(request.user, source, target, types=q["types"], limit=q.get("limit", 100))
         )
@@ -232,19 +202,13 @@ class OpenLineageView(APIView):
         event = request.data
         errors = openlineage.validate(event)
         if errors:
-            raise RequestError(
-                f"Not a valid RunEvent: {errors[0]['path']}: {errors[0]['message']}", errors
-            )
+            raise Invalid(f"Not a valid RunEvent: {summary(errors)}", errors)
         fallback = self._fallback_system(request)
         job = openlineage.find_job(event)
         self._check_permission(request.user, job)
-        try:
-            with denied_as_403():
-                version = openlineage.record_event(
-                    Actor.from_request(request), event, fallback, authorize=True
-                )
-        except openlineage.EventError as exc:
-            raise RequestError(str(exc), exc.errors) from None
+        version = openlineage.record_event(
+            Actor.from_request(request), event, fallback, authorize=True
+        )
         if version is None:
             return Response({"recorded": False}, status=status.HTTP_202_ACCEPTED)
         return Response(EtlJobVersionSerializer(version).data, status=status.HTTP_201_CREATED)
@@ -253,23 +217,21 @@ class OpenLineageView(APIView):
         key = request.query_params.get("system")
         if not key:
             return None
-        system = visible(request.user, SourceSystem.objects.all()).filter(key=key.lower()).first()
+        system = visible(request.user, SourceSystem.objects.all()).by_ref(key).first()
         if system is None:
-            raise RequestError(
-                f"No system {key!r}.", [{"path": "system", "message": f"No system {key!r}."}]
-            )
+            raise Invalid.at("system", f"No system {key!r}.")
         return system
 
     @staticmethod
     def _check_permission(user, job) -> None:
         if job is None:
             if not (user.is_superuser or user.has_perm(perm_name(EtlJob, "add"))):
-                raise exceptions.PermissionDenied("You may not register jobs.")
+                raise PermissionDenied("You may not register jobs.")
         elif not user_can(user, "view", job):
-            raise exceptions.NotFound(f"Job {job.key!r} exists and is not yours to read.")
+            raise NotFound(f"No job {job.key!r} that you may read.")
         elif not user_can(user, "change", job):
-            raise exceptions.PermissionDenied(f"You may not change job {job.key!r}.")
+            raise PermissionDenied(f"You may not change job {job.key!r}.")
 
 
 def get_job(user, key: str) -> EtlJob:
-    return get_object_or_404(visible(user, EtlJob.objects.all()), key=key.lower())
+    return get_visible(user, EtlJob.objects.all(), key, param="job")

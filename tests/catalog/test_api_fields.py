@@ -171,6 +171,12 @@ class FieldListTests(CatalogTestCase):
     def get(self, **params):
         return self.as_(self.consumer).get(FIELDS_URL, params)
 
+    def test_a_malformed_dataset_reference_filter_is_a_400_naming_the_parameter(self):
+        response = self.get(dataset="not a reference")
+        body = self.assert_error(response, 400, code="invalid")
+        self.assertEqual(body["errors"][0]["path"], "dataset")
+        self.assertIn("not a dataset reference", body["message"])
+
     def test_every_filter_selects_the_matching_fields(self):
         since = (timezone.now() - datetime.timedelta(days=1)).isoformat()
         everything = [*self.TRANSACTIONS, "pos:sales.stores.region", "crm:public.contacts.email"]
@@ -180,7 +186,6 @@ class FieldListTests(CatalogTestCase):
             ({"dataset": "pos:sales.transactions"}, self.TRANSACTIONS),
             ({"dataset": "POS:Sales.Stores"}, ["pos:sales.stores.region"]),
             ({"dataset": str(self.contacts.pk)}, ["crm:public.contacts.email"]),
-            ({"dataset": "not a reference"}, []),
             ({"dataset_id": self.stores.pk}, ["pos:sales.stores.region"]),
             ({"name": "EMAIL"}, ["crm:public.contacts.email"]),
             ({"name_contains": "co"}, ["pos:sales.transactions.legacy_code"]),

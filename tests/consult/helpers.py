@@ -5,8 +5,8 @@ approved policies for the consumer persona."""
 from __future__ import annotations
 
 from catalog.models import Dataset, Field, SourceSystem
-from governance.consult import snapshot
-from governance.consult.models import AccessPolicy, Classification, DefinitionClassification
+from consult import snapshot
+from consult.models import AccessPolicy, Classification, DefinitionClassification
 from governance.models import DefinitionVersion, FieldDefinition, FieldMapping
 from lineage.models import EtlJob, EtlJobVersion, LineageEdge
 from tests.personas import PersonaTestCase

@@ -11,9 +11,9 @@ from django.test import override_settings
 from guardian.shortcuts import assign_perm
 
 from catalog.models import SourceSystem
+from consult.models import AccessPolicy, DecisionLog
+from consult.services import flush_decision_log
 from core.models import ChangeRecord
-from governance.consult.models import AccessPolicy, DecisionLog
-from governance.consult.services import flush_decision_log
 from governance.models import Committee, CommitteeMembership
 from tests.consult.helpers import (
     CONSULT_URL,
@@ -402,10 +402,10 @@ class SourcesPersonaTests(ConsultTestCase):
 
 class SnapshotRefreshTests(ConsultTestCase):
     def test_policy_change_rereads_only_policies_and_other_changes_compile_again(self):
+        from consult import snapshot
+        from consult.services import create_policy
         from core.audit import Actor
         from core.services import update_object
-        from governance.consult import snapshot
-        from governance.consult.services import create_policy
 
         first = snapshot.get_snapshot()
         create_policy(Actor(self.steward), {

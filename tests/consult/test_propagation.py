@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django.test import SimpleTestCase
 
-from governance.consult.adapters import Edge
-from governance.consult.propagation import (
+from consult.adapters import Edge
+from consult.propagation import (
     downstream_adjacency,
     propagate,
     untrusted_upstream,

@@ -3,7 +3,7 @@ consumers, duplicates are decided and logged once, and what a caller may not rea
 
 from __future__ import annotations
 
-from governance.consult.models import AccessPolicy, DecisionLog
+from consult.models import AccessPolicy, DecisionLog
 from tests.consult.helpers import POLICIES_URL, WHAT_IF_URL, ConsultTestCase
 
 MEMBER_ID = "pos:sales.transactions.member_id"

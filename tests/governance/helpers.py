@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.test import override_settings
 
 from core.audit import Actor
-from governance import services
+from governance import queries, services
 from governance.choices import ReviewStatus
 from governance.models import FieldDefinition, Review
 from governance.workflow import cast_vote, reviews_of
@@ -108,7 +108,7 @@ class GovernanceTestCase(CatalogTestCase):
         return FieldDefinition.objects.get(pk=definition.pk)
 
     def status_of(self, definition: FieldDefinition) -> str:
-        return services.definition_status(self.refreshed(definition))
+        return queries.definition_status(self.refreshed(definition))
 
     def ok(self, response, status_code: int = 200):
         self.assertEqual(response.status_code, status_code, response.content[:2000])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from core.audit import Actor
 from core.permissions import user_can
-from governance import services
+from governance import queries, services
 from governance.workflow import cast_vote, transition
 from tests.governance.helpers import API, GovernanceTestCase, definition_url, open_review
 from tests.personas import make_user
@@ -103,8 +103,8 @@ class EditorGrantTests(GovernanceTestCase):
         )
         transition(Actor(self.engineer), mapping, "submit")
         cast_vote(Actor(self.steward), open_review(mapping), "approve")
-        bulk = services.effective_definitions_by_field()
+        bulk = queries.effective_definitions_by_field()
         self.assertEqual(
-            bulk, {self.amount.pk: services.effective_definition_for_field(self.amount.pk)}
+            bulk, {self.amount.pk: queries.effective_definition_for_field(self.amount.pk)}
         )
         self.assertEqual(bulk[self.amount.pk]["key"], "order_amount_gross")

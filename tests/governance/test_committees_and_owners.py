@@ -10,7 +10,9 @@ from catalog.models import Field
 from core.audit import Actor
 from core.models import AppendOnlyError, ChangeRecord
 from core.permissions import user_can
-from governance import demo, demo_governance, reports, services
+from demo import catalog as demo
+from demo import governance as demo_governance
+from governance import queries, reports
 from governance.choices import VersionStatus
 from governance.models import Committee, DefinitionVersion, FieldDefinition, StatusChange
 from tests.governance.helpers import API, COMMITTEES_URL, GovernanceTestCase
@@ -205,7 +207,7 @@ class DemoTests(TestCase):
             dataset__system__key="pos", dataset__name="sales.transactions", name="amount"
         )
         self.assertEqual(
-            services.effective_definition_for_field(field.pk)["key"], "order_amount_gross"
+            queries.effective_definition_for_field(field.pk)["key"], "order_amount_gross"
         )
 
     def test_loading_twice_changes_nothing(self):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.audit import Actor
-from governance import services
+from governance import queries, services
 from governance.models import FieldMapping
 from governance.workflow import cast_vote, transition
 from tests.governance.helpers import MAPPINGS_URL, GovernanceTestCase, open_review
@@ -124,9 +124,9 @@ class MappingTests(GovernanceTestCase):
 
     # Read API ----------------------------------------------------------------------------------
     def test_read_api_gives_the_effective_definition_of_a_field(self):
-        self.assertIsNone(services.effective_definition_for_field(self.amount.pk))
+        self.assertIsNone(queries.effective_definition_for_field(self.amount.pk))
         self.approved_mapping(self.gross, NOTE)
-        found = services.effective_definition_for_field(self.amount.pk)
+        found = queries.effective_definition_for_field(self.amount.pk)
         self.assertEqual(
             (found["key"], found["version"], found["status"]), ("order_amount_gross", 1, "approved")
         )
@@ -139,20 +139,20 @@ class MappingTests(GovernanceTestCase):
         mapping = services.create_mapping(
             Actor(self.engineer), {"field": self.amount, "definition": self.gross}
         )
-        self.assertIsNone(services.effective_definition_for_field(self.amount.pk))
+        self.assertIsNone(queries.effective_definition_for_field(self.amount.pk))
         transition(Actor(self.engineer), mapping, "submit")
         cast_vote(Actor(self.steward), open_review(mapping), "approve")
         services.update_definition(Actor(self.steward), self.gross, {"unit": "TWD"})
-        self.assertEqual(services.effective_definition_for_field(self.amount.pk)["version"], 1)
+        self.assertEqual(queries.effective_definition_for_field(self.amount.pk)["version"], 1)
         self.approve(self.refreshed(self.gross))
-        self.assertEqual(services.effective_definition_for_field(self.amount.pk)["version"], 2)
+        self.assertEqual(queries.effective_definition_for_field(self.amount.pk)["version"], 2)
 
     def test_read_api_lists_the_approved_fields_of_a_definition(self):
-        self.assertEqual(services.approved_fields_for_definition("order_amount_gross"), [])
+        self.assertEqual(queries.approved_fields_for_definition("order_amount_gross"), [])
         self.approved_mapping(self.gross, NOTE)
-        rows = services.approved_fields_for_definition("order_amount_gross")
+        rows = queries.approved_fields_for_definition("order_amount_gross")
         self.assertEqual(
             [(r["field"], r["conversion_note"]) for r in rows],
             [("pos:sales.transactions.amount", NOTE)],
         )
-        self.assertEqual(services.approved_fields_for_definition("nope"), [])
+        self.assertEqual(queries.approved_fields_for_definition("nope"), [])

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from core.audit import Actor
 from core.models import ChangeRecord
-from governance import services
+from governance import queries, services
 from governance.models import ConflictResolution, FieldDefinition, StatusChange
 from governance.workflow import cast_vote, transition
 from tests.governance.helpers import API, COMMITTEES_URL, GovernanceTestCase, open_review
@@ -189,7 +189,7 @@ class RecertificationTests(GovernanceTestCase):
     def test_review_interval_is_per_definition(self):
         services.update_definition(Actor(self.steward), self.gross, {"review_interval_months": 1})
         backdate(self.gross, 40)
-        self.assertEqual([v.definition for v in services.overdue_versions()], [self.gross])
+        self.assertEqual([v.definition for v in queries.overdue_versions()], [self.gross])
 
 
 class KpiTests(GovernanceTestCase):

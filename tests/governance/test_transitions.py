@@ -203,11 +203,11 @@ class BulkSubmitTests(GovernanceTestCase):
             DEFINITIONS_URL + "bulk-submit/",
             {"keys": ["order_amount_net", "order_amount_gross", "nope"]},
         )
-        body = self.assert_error(response, 400, code="bulk_rejected", path="keys[2]")
+        body = self.assert_error(response, 400, code="invalid", path="keys[2]")
         response = self.as_(self.steward).post(
             DEFINITIONS_URL + "bulk-submit/", {"keys": ["order_amount_net", "order_amount_gross"]}
         )
-        body = self.assert_error(response, 400, code="bulk_rejected", path="keys[1]")
+        body = self.assert_error(response, 400, code="invalid", path="keys[1]")
         self.assertIn("no draft", body["errors"][0]["message"])
         self.assertEqual(self.status_of(self.net), "draft")
 
@@ -215,7 +215,7 @@ class BulkSubmitTests(GovernanceTestCase):
         response = self.as_(self.committee).post(
             DEFINITIONS_URL + "bulk-submit/", {"keys": ["order_tax"]}
         )
-        self.assert_error(response, 400, code="bulk_rejected", path="keys[0]")
+        self.assert_error(response, 400, code="invalid", path="keys[0]")
 
     def test_bulk_submit_bad_body(self):
         self.assert_error(

@@ -196,8 +196,12 @@ class EdgeEndpointTests(LineageTestCase):
         self.assertEqual([e["target"] for e in by_source], ["dw:dw.sales.tier"])
         self.assertEqual(client.get(API + "edges/?masking=true").json()["count"], 1)
 
-    def test_a_malformed_reference_filter_matches_nothing(self):
-        body = self.as_(self.committee).get(API + "edges/?source=no-colon").json()
+    def test_a_malformed_reference_filter_is_a_400_naming_the_parameter(self):
+        response = self.as_(self.committee).get(API + "edges/?source=no-colon")
+        self.assert_error(response, 400, path="source")
+
+    def test_an_unknown_field_filter_matches_nothing(self):
+        body = self.as_(self.committee).get(API + "edges/?source=pos:no.such.field").json()
         self.assertEqual(body["count"], 0)
 
     def test_an_invalid_type_filter_is_400(self):

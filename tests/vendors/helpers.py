@@ -15,12 +15,12 @@ from django.utils import timezone
 from catalog.models import SourceSystem
 from core.audit import Actor
 from governance.services import save_committee
-from governance.vendors import services
-from governance.vendors.choices import Activity
-from governance.vendors.models import VendorContact
 from lineage.services import create_job, submit_sql
 from tests.catalog.helpers import CatalogTestCase, add_dataset, add_field, add_system
 from tests.personas import make_user
+from vendors import services
+from vendors.choices import Activity
+from vendors.models import VendorContact
 
 API = "/api/v1/vendors/"
 SYSTEM = Actor.system("tests")

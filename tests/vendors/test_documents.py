@@ -1,9 +1,9 @@
 """What people read: the contract document (Markdown and printable HTML), the responsibility
 overview, and the contracts behind a lineage edge."""
 
-from governance.vendors.models import ContractVersion
 from lineage.models import LineageEdge
 from tests.vendors.helpers import VendorTestCase
+from vendors.models import ContractVersion
 
 
 class DocumentTests(VendorTestCase):

@@ -8,8 +8,8 @@ import datetime
 from django.utils import timezone
 
 from core.audit import Actor
-from governance.vendors import services
 from tests.vendors.helpers import VendorTestCase, document, payload
+from vendors import services
 
 
 class VersionPatchValidationTests(VendorTestCase):

@@ -3,10 +3,10 @@
 from django.core.exceptions import ValidationError
 
 from core.audit import Actor
-from governance.vendors import services
-from governance.vendors.models import ContractVersion
-from governance.vendors.validation import completeness_gaps
 from tests.vendors.helpers import VendorTestCase, document, payload, raci
+from vendors import services
+from vendors.models import ContractVersion
+from vendors.validation import completeness_gaps
 
 
 def messages(exc: ValidationError) -> dict:

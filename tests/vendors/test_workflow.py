@@ -12,9 +12,9 @@ from core.audit import Actor
 from core.models import ChangeRecord
 from governance import reports
 from governance.models import Committee
-from governance.vendors import services
 from governance.workflow import IllegalTransition, NotPermitted, history, reviews_of
 from tests.vendors.helpers import VendorTestCase, document, payload
+from vendors import services
 
 
 def submit(user, version):

@@ -1,21 +1,12 @@
 """`manage.py catalog_import FILE`: register systems, datasets and fields from a manifest."""
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from catalog.manifest import ManifestError, load_manifest
-from catalog.services import BulkValidationError, import_systems
-from core.audit import Actor
-
-
-def command_actor(username: str | None, command: str) -> Actor:
-    if not username:
-        return Actor.system(f"manage.py {command}")
-    user = get_user_model().objects.filter(username=username).first()
-    if user is None:
-        raise CommandError(f"--actor: no user named {username!r}")
-    return Actor(user)
+from catalog.services import import_systems
+from core.commands import command_actor
+from core.errors import BulkRejected
 
 
 class Command(BaseCommand):
@@ -54,7 +45,7 @@ class Command(BaseCommand):
                 remove_missing=not keep_missing,
                 on_system=lambda _: bar.update(),
             )
-        except BulkValidationError as exc:
+        except BulkRejected as exc:
             problems = [
                 (manifest.line_of(e["path"]), f"{e['path']}: {e['message']}") for e in exc.errors
             ]
@@ -65,12 +56,4 @@ class Command(BaseCommand):
         finally:
             bar.close()
         for result in results:
-            self.stdout.write(_summary(result.as_dict()))
-
-
-def _summary(result: dict) -> str:
-    parts = []
-    for what in ("created", "updated", "unchanged", "removed"):
-        counts = result[what]
-        parts.append(f"{what} {counts['datasets']} datasets / {counts['fields']} fields")
-    return f"{result['system']}: " + ", ".join(parts)
+            self.stdout.write(result.summary())

@@ -5,9 +5,10 @@ from tqdm import tqdm
 
 from catalog import services
 from catalog.introspect import IntrospectionError, introspect
-from catalog.management.commands.catalog_import import _summary, command_actor
 from catalog.models import SourceSystem
-from catalog.services import BulkValidationError, bulk_upsert
+from catalog.services import bulk_upsert
+from core.commands import command_actor
+from core.errors import BulkRejected
 
 
 class Command(BaseCommand):
@@ -62,8 +63,8 @@ class Command(BaseCommand):
             target = services.create_system(who, {"key": key, "name": key})
         try:
             result = bulk_upsert(who, target, rows, remove_missing=True)
-        except BulkValidationError as exc:
+        except BulkRejected as exc:
             lines = "\n".join(f"{e['path']}: {e['message']}" for e in exc.errors)
             raise CommandError(f"nothing imported:\n{lines}") from None
         self.stdout.write(f"read {count} tables and views")
-        self.stdout.write(_summary(result.as_dict()))
+        self.stdout.write(result.summary())

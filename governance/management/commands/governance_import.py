@@ -10,7 +10,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from core.audit import Actor
-from governance.services import BulkRejected, import_definitions
+from core.errors import BulkRejected
+from governance.services import import_definitions
 
 
 class Command(BaseCommand):

@@ -4,7 +4,8 @@ needing review and e-mail their owners and stewards. Run it daily (cron)."""
 from django.core.management.base import BaseCommand
 
 from core.audit import Actor
-from governance.services import flag_overdue, overdue_versions
+from governance.queries import overdue_versions
+from governance.services import flag_overdue
 
 
 class Command(BaseCommand):

@@ -1,0 +1,260 @@
+"""Consult serializers. The consult request is validated by the serializer the schema shows:
+the purpose must be known, each field a well-formed reference (an unknown but well-formed one
+is not an error: it is denied)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from rest_framework import serializers
+
+from catalog.refs import RefError, parse_field_ref
+from consult.choices import ClassificationState, Decision
+from consult.models import (
+    AccessPolicy,
+    Classification,
+    DecisionLog,
+    DefinitionClassification,
+    Purpose,
+)
+from consult.services import is_consumer
+from core.api.serializers import StrictSerializer, ValidatedModelSerializer
+
+DECISION_HELP = "One of: " + ", ".join(Decision.values)
+# The most fields one consult may ask about.
+MAX_FIELDS = getattr(settings, "CONSULT_MAX_FIELDS", 5000)
+
+
+class FieldRefString(serializers.CharField):
+    """A field reference as the consumer wrote it; only its form is checked here. A reference
+    the snapshot knows is taken as it is (the fast path of a repeated consult)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 600)
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            raise serializers.ValidationError("Expected a field reference (a string).")
+        snap = self.context.get("snapshot")
+        if snap is not None and data in snap.by_ref:
+            return data
+        value = super().to_internal_value(data)
+        try:
+            parse_field_ref(value)
+        except RefError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+        return value
+
+
+class ConsultRequestSerializer(StrictSerializer):
+    purpose = serializers.CharField(
+        max_length=60,
+        help_text="A key from /api/v1/consult/purposes/",
+        error_messages={"required": "Required: a purpose key (a string)."},
+    )
+    fields = serializers.ListField(
+        child=FieldRefString(),
+        min_length=1,
+        max_length=MAX_FIELDS,
+        help_text=f"Field references, system:dataset.column (at most {MAX_FIELDS})",
+        error_messages={
+            "required": "Required: a non-empty list of field references.",
+            "min_length": "Required: a non-empty list of field references.",
+            "max_length": f"At most {MAX_FIELDS} fields per request.",
+            "not_a_list": "Expected a non-empty list of field references, not {input_type}.",
+            "null": "Required: a non-empty list of field references.",
+        },
+    )
+
+    def validate_purpose(self, purpose):
+        snap = self.context.get("snapshot")
+        if snap is not None and purpose not in snap.purposes:
+            known = ", ".join(sorted(snap.purposes))
+            raise serializers.ValidationError(f"Unknown purpose {purpose!r}; use one of: {known}.")
+        return purpose
+
+
+class WhatIfRequestSerializer(ConsultRequestSerializer):
+    consumer = serializers.SlugRelatedField(
+        slug_field="username",
+        queryset=get_user_model().objects.all(),
+        help_text="Username of the consumer to simulate",
+    )
+
+    def validate_consumer(self, consumer):
+        if not is_consumer(consumer):
+            raise serializers.ValidationError(
+                f"{consumer.get_username()!r} is not a consumer (not in the 'consumer' group)."
+            )
+        return consumer
+
+
+class ConsultReasonSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ConsultDefinitionSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    version = serializers.IntegerField()
+    status = serializers.CharField()
+    attributes = serializers.DictField()
+
+
+class ConsultDecisionSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    # A string, not an enum component: "decision" is also the name of governance's review
+    # outcome, and drf-spectacular would have to rename one of them.
+    decision = serializers.CharField(help_text=DECISION_HELP)
+    obligations = serializers.ListField(child=serializers.DictField())
+    reasons = ConsultReasonSerializer(many=True)
+    definition = ConsultDefinitionSerializer(allow_null=True)
+    classifications = serializers.ListField(child=serializers.CharField())
+    owners = serializers.ListField(child=serializers.DictField())
+
+
+class ConsultResponseSerializer(serializers.Serializer):
+    catalog_version = serializers.IntegerField()
+    decisions = ConsultDecisionSerializer(many=True)
+
+
+class DefinitionSourceSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    conversion_note = serializers.CharField()
+
+
+class DefinitionSourcesSerializer(serializers.Serializer):
+    definition = serializers.CharField()
+    sources = DefinitionSourceSerializer(many=True)
+
+
+class PurposeSerializer(ValidatedModelSerializer):
+    class Meta:
+        model = Purpose
+        fields = ["id", "key", "name", "description", "active"]
+
+
+class ClassificationSerializer(ValidatedModelSerializer):
+    class Meta:
+        model = Classification
+        fields = ["id", "key", "name", "description", "obligations", "propagates"]
+
+
+class DefinitionClassificationSerializer(serializers.ModelSerializer):
+    classification = serializers.SlugRelatedField(
+        slug_field="key", queryset=Classification.objects.all()
+    )
+
+    class Meta:
+        model = DefinitionClassification
+        fields = ["id", "definition_key", "classification"]
+
+
+class AccessPolicySerializer(ValidatedModelSerializer):
+    consumer = serializers.SlugRelatedField(
+        slug_field="username",
+        queryset=get_user_model().objects.all(),
+        required=False,
+        allow_null=True,
+    )
+    group = serializers.SlugRelatedField(
+        slug_field="name", queryset=Group.objects.all(), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = AccessPolicy
+        fields = [
+            "id",
+            "name",
+            "consumer",
+            "group",
+            "purposes",
+            "resource_kind",
+            "resource_key",
+            "effect",
+            "obligations",
+            "upstream_mode",
+            "aggregation_deidentifies",
+            "valid_from",
+            "valid_until",
+            "justification",
+            "status",
+            "author",
+            "decided_by",
+            "decided_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "status",
+            "author",
+            "decided_by",
+            "decided_at",
+            "created_at",
+            "updated_at",
+        ]
+
+    def validate_consumer(self, user):
+        if user is not None and not is_consumer(user):
+            raise serializers.ValidationError(
+                f"{user.get_username()!r} is not a consumer (not in the 'consumer' group)."
+            )
+        return user
+
+    def validate_purposes(self, purposes):
+        if not isinstance(purposes, list) or not all(isinstance(p, str) and p for p in purposes):
+            raise serializers.ValidationError(
+                'List one or more purpose keys (strings), or ["*"] for all purposes.'
+            )
+        return purposes
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["author"] = instance.author.get_username() if instance.author_id else None
+        return data
+
+
+class FieldLabelSerializer(serializers.Serializer):
+    classification = serializers.CharField()
+    source = serializers.CharField(help_text="assigned, confirmed, definition or propagated")
+    path = serializers.ListField(child=serializers.CharField())
+    via_aggregation = serializers.BooleanField()
+
+
+class FieldLabelsSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    classifications = FieldLabelSerializer(many=True)
+    overridden = serializers.ListField(child=serializers.DictField())
+
+
+class SetLabelSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    classification = serializers.SlugRelatedField(
+        slug_field="key", queryset=Classification.objects.all()
+    )
+    state = serializers.ChoiceField(choices=ClassificationState.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class DecisionLogSerializer(serializers.ModelSerializer):
+    decision = serializers.CharField(help_text=DECISION_HELP)
+
+    class Meta:
+        model = DecisionLog
+        fields = [
+            "id",
+            "at",
+            "consumer_name",
+            "simulated_by",
+            "purpose",
+            "field_ref",
+            "decision",
+            "reasons",
+            "policy_ids",
+            "catalog_version",
+            "request_id",
+        ]
+        read_only_fields = fields

@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+
+
+class ConsultConfig(AppConfig):
+    """Access policies, classifications and the consult decision point (a part of governance
+    with its own models, so it can grow without touching the definitions workflow)."""
+
+    name = "consult"
+    label = "consult"
+    verbose_name = "Consult and access policies"
+
+    def ready(self):
+        from consult import services  # noqa: F401  (registers the policy workflow)
+        from consult.roles import ROLE_PERMISSIONS
+        from core import roles
+
+        roles.register(ROLE_PERMISSIONS)

@@ -1,0 +1,409 @@
+"""Consult operations. Policy and classification changes are audited and bump the catalog
+version in their transaction (so the next consult sees them); policies move through the
+governance workflow; consults are answered from the snapshot and logged in bulk."""
+
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from django.conf import settings
+from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from guardian.shortcuts import get_users_with_perms
+
+from catalog.models import Field
+from consult import adapters
+from consult.choices import ClassificationState, PolicyStatus, ResourceKind
+from consult.models import (
+    AccessPolicy,
+    Classification,
+    DecisionLog,
+    DefinitionClassification,
+    FieldClassification,
+    catalog_object,
+)
+from consult.snapshot import Outcome, Snapshot, get_snapshot
+from core.audit import Actor, record_change, snapshot
+from core.choices import ChangeAction, Role
+from core.permissions import perm_name
+from core.services import create_object, delete_object, update_object
+from governance import workflow
+from governance.models import Committee, FieldDefinition
+
+EDITABLE = (PolicyStatus.DRAFT, PolicyStatus.CHANGES_REQUESTED)
+SYNCHRONOUS_LOG = getattr(settings, "CONSULT_LOG_SYNCHRONOUS_COMMIT", False)
+
+
+# Access policies and their workflow ----------------------------------------------------------
+
+
+def is_committee(user) -> bool:
+    return bool(user and user.is_authenticated) and (
+        user.is_superuser or user.groups.filter(name=Role.COMMITTEE).exists()
+    )
+
+
+def is_consumer(user) -> bool:
+    """In the consumer group: the only subjects consult decides for."""
+    return bool(user and user.is_active) and user.groups.filter(name=Role.CONSUMER).exists()
+
+
+def resource_approvers(policy: AccessPolicy) -> list:
+    """Who may approve a policy alone: the owners of what it covers (the committee always may,
+    through its review)."""
+    if policy.resource_kind == ResourceKind.DEFINITION:
+        return adapters.definition_approvers(policy.resource_key)
+    obj = catalog_object(policy.resource_kind, policy.resource_key)
+    users: dict[int, object] = {}
+    for target in (obj, *(obj.permission_parents() if hasattr(obj, "permission_parents") else ())):
+        if target is None:
+            continue
+        for user in get_users_with_perms(
+            target, only_with_perms_in=[perm_name(target, "change").split(".")[1]]
+        ):
+            users[user.pk] = user
+    return list(users.values())
+
+
+class PolicyWorkflow(workflow.Workflow):
+    model = AccessPolicy
+    transitions = (
+        workflow.Transition(
+            "submit", {"draft", "changes_requested"}, "in_review", opens_review=True
+        ),
+        workflow.Transition("withdraw", {"in_review"}, "draft", closes_review=True),
+        workflow.Transition("approve", {"in_review"}, "approved", by=workflow.REVIEW),
+        workflow.Transition("reject", {"in_review"}, "rejected", by=workflow.REVIEW),
+        workflow.Transition(
+            "request_changes", {"in_review"}, "changes_requested", by=workflow.REVIEW
+        ),
+        workflow.Transition("revoke", {"approved"}, "revoked"),
+    )
+
+    def committee_for(self, policy):
+        if policy.resource_kind == ResourceKind.DEFINITION:
+            d = FieldDefinition.objects.filter(key=policy.resource_key).first()
+            committee = d and Committee.for_domain(d.domain)
+            if committee:
+                return committee
+        name = getattr(settings, "CONSULT_POLICY_COMMITTEE", "")
+        committees = Committee.objects.order_by("id")
+        return (committees.filter(name=name) if name else committees).first()
+
+    def approvers_for(self, policy):
+        return resource_approvers(policy)
+
+    def may(self, user, policy, step) -> bool:
+        if user is None or not user.is_authenticated:
+            return False
+        if step.name == "revoke":
+            return is_committee(user) or user.pk in {u.pk for u in resource_approvers(policy)}
+        return (
+            user.is_superuser
+            or policy.author_id == user.pk
+            or user.has_perm("consult.change_accesspolicy")
+        )
+
+    def before(self, actor, policy, step, **params):
+        if step.name in ("approve", "reject", "revoke"):
+            policy.decided_by = actor.name
+            policy.decided_at = timezone.now()
+            return ["decided_by", "decided_at"]
+        return []
+
+
+workflow.register(PolicyWorkflow())
+
+
+def create_policy(actor: Actor, data: dict) -> AccessPolicy:
+    return create_object(actor, AccessPolicy, {**data, "author": actor.user_or_none})
+
+
+def update_policy(actor: Actor, policy: AccessPolicy, data: dict) -> AccessPolicy:
+    if policy.status not in EDITABLE:
+        raise workflow.Frozen(
+            f"Policy #{policy.pk} is {policy.status}: only a draft, or one sent back for "
+            "changes, can be edited. Write a new policy and revoke this one instead."
+        )
+    return update_object(actor, policy, data)
+
+
+def delete_policy(actor: Actor, policy: AccessPolicy) -> None:
+    if policy.status != PolicyStatus.DRAFT:
+        raise workflow.Frozen(f"Policy #{policy.pk} is {policy.status}: only drafts are deleted.")
+    delete_object(actor, policy)
+
+
+def transition_policy(actor: Actor, policy: AccessPolicy, name: str, reason: str = ""):
+    """submit, withdraw or revoke; approval is the review's decision (governance workflow)."""
+    return workflow.transition(actor, policy, name, reason=reason)
+
+
+class PolicyService:
+    create = staticmethod(create_policy)
+    update = staticmethod(update_policy)
+    delete = staticmethod(delete_policy)
+
+
+# Classifications -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def set_field_classification(
+    actor: Actor, field: Field, classification: Classification, state: str, reason: str = ""
+) -> FieldClassification:
+    """Assign a label by hand, or confirm or override one the field inherited from lineage (the
+    path is kept) or from its definition."""
+    if state not in ClassificationState.values:
+        raise ValidationError({"state": f"Choose one of {', '.join(ClassificationState.values)}."})
+    snap = get_snapshot()
+    entry = snap.by_id.get(field.pk)
+    label = entry.labels.get(classification.key) if entry else None
+    row = FieldClassification.objects.filter(field=field, classification=classification).first()
+    if state != ClassificationState.ASSIGNED and label is None and row is None:
+        raise ValidationError(
+            {
+                "state": f"{field.ref} does not carry {classification.key}: "
+                "nothing to confirm or override (assign it instead)."
+            }
+        )
+    before = snapshot(row) if row else None
+    row = row or FieldClassification(field=field, classification=classification)
+    row.state = state
+    row.reason = reason or ""
+    row.decided_by = actor.name
+    if label is not None and label.path:
+        row.path = [snap.by_id[f].ref for f in label.path if f in snap.by_id]
+    row.full_clean()
+    row.save()
+    action = ChangeAction.UPDATE if before else ChangeAction.CREATE
+    record_change(actor.with_reason(reason), action, row, before=before)
+    return row
+
+
+@transaction.atomic
+def remove_field_classification(actor: Actor, row: FieldClassification) -> None:
+    delete_object(actor, row)
+
+
+@transaction.atomic
+def classify_definition(
+    actor: Actor, definition_key: str, classification: Classification
+) -> DefinitionClassification:
+    if not adapters.definition_exists(definition_key):
+        raise ValidationError({"definition_key": f"No definition with key {definition_key!r}."})
+    row, created = DefinitionClassification.objects.get_or_create(
+        definition_key=definition_key, classification=classification
+    )
+    if created:
+        record_change(actor, ChangeAction.CREATE, row)
+    return row
+
+
+# Consult ---------------------------------------------------------------------------------------
+
+
+def subjects_of(user) -> tuple[str, ...]:
+    """The policy subjects a caller answers to: itself and its groups."""
+    return caller(user).subjects
+
+
+class Caller(NamedTuple):
+    subjects: tuple[str, ...]  # "u:<user id>", "g:<group id>", ...
+    allowed: bool  # holds the permission asked about
+
+
+_PERMISSION_IDS: dict[str, int] = {}
+
+
+def caller(user, perm: str = "consult.consult_fields") -> Caller:
+    """Who is asking (its groups, whether it holds `perm` through one of them, directly or as a
+    superuser), in one raw query: this runs on every consult, where ORM query building and one
+    round trip per question cost more than the decision itself."""
+    if perm not in _PERMISSION_IDS:
+        app_label, codename = perm.split(".")
+        _PERMISSION_IDS[perm] = Permission.objects.get(
+            content_type__app_label=app_label, codename=codename
+        ).pk
+    User = type(user)
+    user_groups = User.groups.through._meta.db_table
+    group_perms = Group.permissions.through._meta.db_table
+    user_perms = User.user_permissions.through._meta.db_table
+    # Rows: (group id, holds perm) per group; (NULL, holds perm directly).
+    sql = (
+        f"SELECT ug.group_id, CASE WHEN EXISTS (SELECT 1 FROM {group_perms} gp "
+        f"WHERE gp.group_id = ug.group_id AND gp.permission_id = %s) THEN 1 ELSE 0 END "
+        f"FROM {user_groups} ug WHERE ug.user_id = %s "
+        f"UNION ALL SELECT NULL, CASE WHEN EXISTS (SELECT 1 FROM {user_perms} up "
+        f"WHERE up.user_id = %s AND up.permission_id = %s) THEN 1 ELSE 0 END"
+    )
+    pid = _PERMISSION_IDS[perm]
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(sql, [pid, user.pk, user.pk, pid])
+        rows = cursor.fetchall()
+    groups = sorted(g for g, _ in rows if g is not None)
+    allowed = user.is_active and (user.is_superuser or any(held for _, held in rows))
+    return Caller((f"u:{user.pk}", *(f"g:{g}" for g in groups)), bool(allowed))
+
+
+def consult(
+    consumer,
+    purpose: str,
+    refs: Iterable[str],
+    *,
+    request_id: str = "",
+    simulated_by: str = "",
+    snap: Snapshot | None = None,
+    subjects: tuple[str, ...] | None = None,
+) -> dict:
+    """Decide every field for `consumer` and `purpose`, log the decisions, return the body of
+    the consult response. `snap` and `subjects`, when the caller has them, save queries."""
+    snap = snap or get_snapshot()
+    now = time.time()
+    subjects = subjects if subjects is not None else subjects_of(consumer)
+    # A ref named more than once is decided and logged once; the response still answers every
+    # entry of the request, in its order, so a client may read the decisions by position.
+    refs = list(refs)
+    decided = {ref: snap.decide(subjects, purpose, ref, now) for ref in dict.fromkeys(refs)}
+    log_decisions(consumer, purpose, list(decided.values()), snap.version, request_id, simulated_by)
+    return {"catalog_version": snap.version, "decisions": [decided[r].result for r in refs]}
+
+
+_COLUMNS = ("at", "consumer_id", "consumer_name", "simulated_by", "purpose", "catalog_version",
+            "request_id", "field_ref", "field_id", "decision", "reasons", "policy_ids")  # fmt: skip
+
+
+class _PendingLog:
+    """Decision-log rows of this process not yet written. They are written together, in one
+    statement, when `CONSULT_LOG_BATCH_ROWS` rows are waiting or the oldest has waited
+    `CONSULT_LOG_BATCH_SECONDS`, before the log is read, and when the process exits: one insert
+    per request was about a third of a one-field consult on PostgreSQL (bench/consult.py). A
+    process killed outright loses at most one batch of log rows, never governed writes."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple] = []
+        self.since = 0.0
+        self.lock = threading.Lock()
+
+    def add(self, rows: list[tuple]) -> None:
+        with self.lock:
+            if not self.rows:
+                self.since = time.monotonic()
+            self.rows.extend(rows)
+            due = len(self.rows) >= getattr(settings, "CONSULT_LOG_BATCH_ROWS", 200) or (
+                time.monotonic() - self.since >= getattr(settings, "CONSULT_LOG_BATCH_SECONDS", 1.0)
+            )
+        if due:
+            self.flush()
+
+    def flush(self) -> int:
+        with self.lock:
+            rows, self.rows = self.rows, []
+            try:
+                _write_log(rows)
+            except Exception:
+                self.rows = rows + self.rows  # keep them for the next attempt
+                raise
+        return len(rows)
+
+
+_pending = _PendingLog()
+
+
+def flush_decision_log() -> int:
+    """Write this process's waiting decision-log rows now; returns how many."""
+    return _pending.flush()
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    try:
+        _pending.flush()
+    except Exception:  # the database may already be gone at interpreter exit
+        logging.getLogger(__name__).exception("decision log rows lost at exit")
+
+
+def log_decisions(
+    consumer,
+    purpose: str,
+    outcomes: list[Outcome],
+    version: int,
+    request_id: str,
+    simulated_by: str = "",
+) -> None:
+    """Queue a request's decisions for the decision log (see _PendingLog)."""
+    if not outcomes:
+        return
+    at = timezone.now()
+    name = consumer.get_username()
+    _pending.add(
+        [
+            (
+                at,
+                consumer.pk,
+                name,
+                simulated_by,
+                purpose,
+                version,
+                request_id,
+                o.field_ref,
+                o.field_id,
+                o.result["decision"],
+                o.result["reasons"],
+                o.policy_ids,
+            )  # fmt: skip
+            for o in outcomes
+        ]
+    )
+
+
+def _write_log(rows: list[tuple]) -> None:
+    """Insert decision-log rows with one statement: building a model instance, or binding
+    parameters, per decision would cost more than the decisions themselves."""
+    if not rows:
+        return
+    connection = transaction.get_connection()
+    ops = connection.ops
+    table = ops.quote_name(DecisionLog._meta.db_table)
+    columns = ", ".join(ops.quote_name(c) for c in _COLUMNS)
+    # One transaction: on SQLite, a commit per row would cost more than the rest of the request.
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})"
+            cursor.executemany(
+                sql,
+                [
+                    (
+                        ops.adapt_datetimefield_value(r[0]),
+                        *r[1:10],
+                        json.dumps(r[10]),
+                        json.dumps(r[11]),
+                    )  # fmt: skip
+                    for r in rows
+                ],
+            )
+            return
+        # PostgreSQL: the rows travel as one JSON parameter, expanded by the server; BEGIN, SET
+        # and INSERT go in one round trip; and the commit does not wait for the WAL flush:
+        # a database crash may lose the last instants of the log, never governed writes.
+        # CONSULT_LOG_SYNCHRONOUS_COMMIT = True restores it.
+        sql = (
+            f"INSERT INTO {table} ({columns}) SELECT r.a, r.c, r.n, r.s, r.pu, r.v, r.q, "
+            "r.f, r.i, r.d, r.r, r.p FROM jsonb_to_recordset(%s::jsonb) AS r(a timestamptz, "
+            "c bigint, n text, s text, pu text, v bigint, q text, f text, i bigint, d text, "
+            "r jsonb, p jsonb)"
+        )
+        keys = ("a", "c", "n", "s", "pu", "v", "q", "f", "i", "d", "r", "p")
+        batch = json.dumps([dict(zip(keys, (r[0].isoformat(), *r[1:]), strict=True)) for r in rows])
+        with connection.connection.pipeline():
+            if not SYNCHRONOUS_LOG:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            cursor.execute(sql, [batch])

@@ -1,0 +1,121 @@
+"""A contract version as a document people can attach to the commercial agreement: Markdown
+(through the API) and a printable HTML page, both from the same context."""
+
+from __future__ import annotations
+
+from django.template.loader import render_to_string
+
+from vendors.choices import Activity, RaciRole
+from vendors.models import ContractVersion
+
+
+def _or_dash(value) -> str:
+    return str(value) if value not in (None, "") else "—"
+
+
+def document_context(version: ContractVersion) -> dict:
+    contract = version.contract
+    raci = list(version.raci.select_related("version__contract__vendor"))
+    matrix = []
+    for activity in Activity:
+        cells = {role: [] for role in RaciRole}
+        for row in raci:
+            if row.activity == activity:
+                cells[RaciRole(row.role)].append(row.party_label)
+        matrix.append(
+            {"activity": activity.label, "cells": [", ".join(cells[r]) or "—" for r in RaciRole]}
+        )
+    interface = [
+        ("Vendor", f"{contract.vendor.name} ({contract.vendor.key})"),
+        ("Commercial agreement", _or_dash(contract.vendor.contract_reference)),
+        ("Source system", f"{version.source_system.name} ({version.source_system.key})"),
+        ("Target system", f"{version.target_system.name} ({version.target_system.key})"),
+        ("Direction", version.get_direction_display()),
+        ("Mechanism", version.get_mechanism_display()),
+        ("Endpoint or location", _or_dash(version.endpoint)),
+        ("Format", _or_dash(version.data_format)),
+        ("Schedule", _or_dash(version.schedule)),
+        ("Expected volume", _or_dash(version.expected_volume)),
+        ("Effective", f"{_or_dash(version.effective_from)} to {_or_dash(version.effective_until)}"),
+        ("Schema change notice", f"{_or_dash(version.schema_change_notice_days)} days"),
+    ]
+    error_handling = [
+        ("Detection", _or_dash(version.error_detection)),
+        ("Retries", _or_dash(version.retry_attempts)),
+        ("Back-off", _or_dash(version.retry_backoff)),
+        ("Quarantine of bad records", _or_dash(version.quarantine)),
+        ("Replay procedure", _or_dash(version.replay_procedure)),
+        (
+            "Notification",
+            f"{_or_dash(version.notify_party)} within "
+            f"{_or_dash(version.notify_within_minutes)} minutes",
+        ),
+    ]
+    return {
+        "title": f"{contract.name} — integration contract {version}",
+        "contract": contract,
+        "version": version,
+        "status": version.get_status_display(),
+        "interface": interface,
+        "carries": [d.ref for d in version.datasets.select_related("system")]
+        + [f.ref for f in version.fields.select_related("dataset__system")],
+        "lineage_jobs": version.lineage_jobs,
+        "raci_roles": [r.label for r in RaciRole],
+        "raci": matrix,
+        "slas": [
+            (
+                s.get_metric_display(),
+                s.target_text,
+                s.get_unit_display(),
+                s.description,
+            )
+            for s in version.slas.all()
+        ],
+        "error_handling": error_handling,
+        "escalation": [
+            (
+                e.level,
+                e.contact_label,
+                e.contact.email if e.contact_id else "",
+                e.contact.phone if e.contact_id else "",
+                f"{e.response_time} {e.get_response_unit_display()}",
+            )
+            for e in version.escalation.select_related("contact")
+        ],
+    }
+
+
+def _cell(value) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _table(header: list[str], rows) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
+    return lines
+
+
+def render_markdown(version: ContractVersion) -> str:
+    ctx = document_context(version)
+    lines = [f"# {ctx['title']}", "", f"Status: **{ctx['status']}**", ""]
+    if ctx["contract"].description:
+        lines += [ctx["contract"].description, ""]
+    lines += ["## Interface", "", *_table(["", ""], ctx["interface"]), ""]
+    lines += ["## Data carried", ""]
+    lines += [f"- `{ref}`" for ref in ctx["carries"]] or ["- —"]
+    if ctx["lineage_jobs"]:
+        jobs = ", ".join(f"`{j}`" for j in ctx["lineage_jobs"])
+        lines += ["", f"Implemented by ETL jobs: {jobs}"]
+    lines += ["", "## Responsibilities (RACI)", ""]
+    raci = [[row["activity"], *row["cells"]] for row in ctx["raci"]]
+    lines += _table(["Activity", *ctx["raci_roles"]], raci)
+    lines += ["", "## Service levels", ""]
+    lines += _table(["Metric", "Target", "Unit", "Note"], ctx["slas"])
+    lines += ["", "## Error handling", "", *_table(["", ""], ctx["error_handling"])]
+    lines += ["", "## Escalation", ""]
+    lines += _table(["Level", "Contact", "E-mail", "Phone", "Response time"], ctx["escalation"])
+    return "\n".join(lines) + "\n"
+
+
+def render_html(version: ContractVersion) -> str:
+    return render_to_string("vendors/contract.html", document_context(version))
