@@ -74,8 +74,6 @@ class FieldQuerySet(models.QuerySet):
 
 class SourceSystem(TimeStampedModel):
     key = models.CharField(max_length=50, validators=[system_key_validator])
-
-    objects = KeyedQuerySet.as_manager()
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=SystemKind.choices, default=SystemKind.OTHER)
     description = models.TextField(blank=True)
@@ -85,6 +83,8 @@ class SourceSystem(TimeStampedModel):
     lifecycle = models.CharField(max_length=20, choices=Lifecycle.choices, default=Lifecycle.ACTIVE)
     owning_team = models.CharField(max_length=200, blank=True)
     technical_contact = models.CharField(max_length=200, blank=True)
+
+    objects = KeyedQuerySet.as_manager()
 
     class Meta:
         ordering = ["key"]

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django_htmx",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "governance",
     "consult",
     "vendors",
+    "workspace",
     "demo",
 ]
 
@@ -57,11 +59,13 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "core.middleware.PageLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -77,6 +81,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "core.pages.frame",
             ],
         },
     },
@@ -120,8 +126,15 @@ if env_bool("TESTING", False):
     # Tests create many users; the real hasher would dominate their run time.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-LANGUAGE_CODE = "en-us"
+# The pages speak Traditional Chinese or English (the user's choice, else the browser's);
+# the API always answers in English (core.middleware.PageLocaleMiddleware).
+LANGUAGE_CODE = "en"
+API_LANGUAGE_CODE = "en"
+LANGUAGES = [("zh-hant", "繁體中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
+# Times on the web pages are shown in the retailer's time zone.
+PAGE_TIME_ZONE = os.environ.get("PAGE_TIME_ZONE", "Asia/Taipei")
 USE_I18N = True
 USE_TZ = True
 
@@ -134,7 +147,9 @@ STORAGES = {
 if DEBUG or env_bool("TESTING", False):
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "catalog@localhost")
@@ -198,6 +213,8 @@ SPECTACULAR_SETTINGS = {
         "EdgeTypeEnum": "lineage.choices.EdgeType",
         "DialectEnum": "lineage.choices.Dialect",
         "VoteChoiceEnum": "governance.choices.VoteChoice",
+        "ConsequenceEnum": "governance.choices.Consequence",
+        "SubjectKindEnum": "governance.choices.SubjectKind",
         "ReviewDecisionEnum": "governance.choices.ReviewDecision",
         "ContractVersionStatusEnum": "vendors.choices.VersionStatus",
         "ChangeNoticeStatusEnum": "vendors.choices.NoticeStatus",

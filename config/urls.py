@@ -1,6 +1,8 @@
-"""URL map: the admin, the versioned API and the OpenAPI schema."""
+"""URL map: the web workspace (session login, pages of each app), the admin, the versioned API
+and its OpenAPI schema."""
 
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -17,6 +19,11 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("workspace.urls")),
+    path("", include("governance.urls")),
     path("admin/", admin.site.urls),
     path("api-auth/", include("rest_framework.urls")),
     path("api/v1/", include(api_v1)),

@@ -53,14 +53,14 @@ class Classification(TimeStampedModel):
     any allowed use. Extensible: the committee adds rows."""
 
     key = models.CharField(max_length=60, unique=True, validators=[key_validator])
-
-    objects = KeyedQuerySet.as_manager()
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     obligations = models.JSONField(default=list, blank=True, validators=[validate_obligations])
     propagates = models.BooleanField(
         default=True, help_text="Follows DIRECT lineage to downstream fields"
     )
+
+    objects = KeyedQuerySet.as_manager()
 
     class Meta:
         ordering = ["key"]
@@ -73,11 +73,11 @@ class Purpose(TimeStampedModel):
     """A managed purpose of use (`profile_unification`, `analytics`, ...)."""
 
     key = models.CharField(max_length=60, unique=True, validators=[key_validator])
-
-    objects = KeyedQuerySet.as_manager()
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     active = models.BooleanField(default=True)
+
+    objects = KeyedQuerySet.as_manager()
 
     class Meta:
         ordering = ["key"]
@@ -239,6 +239,28 @@ class AccessPolicy(TimeStampedModel):
     @property
     def subject_name(self) -> str:
         return self.consumer.get_username() if self.consumer_id else f"group {self.group.name}"
+
+    @property
+    def sentence(self) -> str:
+        """The policy in words: "cdp-unification may use field crm:public.contacts.email for
+        profile_unification, masked with sha256, until 2027-06-30."."""
+        verb = "may use" if self.effect == Effect.ALLOW else "may not use"
+        kind = ResourceKind(self.resource_kind).label.split(" (")[0].lower()
+        purposes = (
+            "any purpose" if self.purposes == [ALL_PURPOSES] else " or ".join(self.purposes or [])
+        )
+        text = f"{self.subject_name} {verb} {kind} {self.resource_key} for {purposes}"
+        for item in self.obligations or []:
+            if item.get("type") == "mask":
+                text += f", masked with {item.get('method')}"
+            elif item.get("type") == "aggregate_only":
+                size = item.get("min_group_size")
+                text += ", in aggregates only" + (f" (groups of {size} or more)" if size else "")
+        if self.valid_from:
+            text += f", from {self.valid_from:%Y-%m-%d}"
+        if self.valid_until:
+            text += f", until {self.valid_until:%Y-%m-%d}"
+        return text + "."
 
     def clean(self) -> None:
         errors = {}

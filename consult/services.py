@@ -17,12 +17,14 @@ from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop as N_
 from guardian.shortcuts import get_users_with_perms
 
 from catalog.models import Field
 from consult import adapters
-from consult.choices import ClassificationState, PolicyStatus, ResourceKind
+from consult.choices import ClassificationState, Effect, PolicyStatus, ResourceKind, UpstreamMode
 from consult.models import (
+    ALL_PURPOSES,
     AccessPolicy,
     Classification,
     DecisionLog,
@@ -35,7 +37,7 @@ from core.audit import Actor, record_change, snapshot
 from core.choices import ChangeAction, Role
 from core.permissions import perm_name
 from core.services import create_object, delete_object, update_object
-from governance import workflow
+from governance import subjects, workflow
 from governance.models import Committee, FieldDefinition
 
 EDITABLE = (PolicyStatus.DRAFT, PolicyStatus.CHANGES_REQUESTED)
@@ -75,6 +77,8 @@ def resource_approvers(policy: AccessPolicy) -> list:
 
 class PolicyWorkflow(workflow.Workflow):
     model = AccessPolicy
+    subject_kind = "policy"
+    owners_decide = True
     transitions = (
         workflow.Transition(
             "submit", {"draft", "changes_requested"}, "in_review", opens_review=True
@@ -118,6 +122,57 @@ class PolicyWorkflow(workflow.Workflow):
             policy.decided_at = timezone.now()
             return ["decided_by", "decided_at"]
         return []
+
+    def describe(self, policy, cache: dict | None = None) -> dict:
+        proposed = subjects.rows(
+            [
+                (N_("In words"), policy.sentence),
+                (N_("Name"), policy.name),
+                (N_("Consumer"), policy.subject_name),
+                (N_("Purposes"), ", ".join(policy.purposes or [])),
+                (
+                    N_("Covers"),
+                    f"{ResourceKind(policy.resource_kind).label}: {policy.resource_key}",
+                ),
+                (N_("Effect"), Effect(policy.effect).label),
+                (N_("Obligations"), subjects.show(policy.obligations)),
+                (N_("Untrusted upstream"), UpstreamMode(policy.upstream_mode).label),
+                (N_("Valid from"), f"{policy.valid_from:%Y-%m-%d}" if policy.valid_from else ""),
+                (N_("Valid until"), f"{policy.valid_until:%Y-%m-%d}" if policy.valid_until else ""),
+                (N_("Why"), policy.justification),
+            ]
+        )
+        others = AccessPolicy.objects.filter(
+            status=PolicyStatus.APPROVED,
+            resource_kind=policy.resource_kind,
+            resource_key=policy.resource_key,
+            consumer_id=policy.consumer_id,
+            group_id=policy.group_id,
+        ).exclude(pk=policy.pk)
+        overlapping = [
+            o
+            for o in others
+            if set(o.purposes) & set(policy.purposes)
+            or ALL_PURPOSES in [*o.purposes, *policy.purposes]
+        ]
+        warnings = [
+            f"Policy #{o.pk} ({o.sentence}) already decides this"
+            + (" the other way: an explicit deny beats an allow." if o.effect != policy.effect
+               else ".")
+            for o in overlapping
+        ]  # fmt: skip
+        definitions = (
+            [policy.resource_key] if policy.resource_kind == ResourceKind.DEFINITION else []
+        )
+        fields = [policy.resource_key] if policy.resource_kind == ResourceKind.FIELD else []
+        return subjects.subject(
+            "policy",
+            f"Access policy #{policy.pk}: {policy.name}",
+            proposed,
+            definitions=definitions,
+            fields=fields,
+            warnings=warnings,
+        )
 
 
 workflow.register(PolicyWorkflow())

@@ -1,8 +1,12 @@
-"""Request ids: taken from X-Request-ID when a caller sends one, returned on every response,
-and written into each audit record the request causes."""
+"""Request ids (taken from X-Request-ID when a caller sends one, returned on every response and
+written into each audit record the request causes) and the language of the web pages."""
 
 import re
 import uuid
+
+from django.conf import settings
+from django.middleware.locale import LocaleMiddleware
+from django.utils import timezone, translation
 
 _VALID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
@@ -17,3 +21,24 @@ class RequestIdMiddleware:
         response = self.get_response(request)
         response["X-Request-ID"] = request.request_id
         return response
+
+
+class PageLocaleMiddleware(LocaleMiddleware):
+    """The language of the web pages: the user's choice (`set_language`), else the browser's
+    Accept-Language (zh-TW and zh-Hant read as Traditional Chinese). The API under /api/ stays
+    in English whatever the client sends: its messages are for programs and their logs."""
+
+    def process_request(self, request):
+        if request.path_info.startswith("/api/"):
+            translation.activate(settings.API_LANGUAGE_CODE)
+            timezone.deactivate()  # a worker thread may have served a page before
+            request.LANGUAGE_CODE = translation.get_language()
+            return
+        # Times on the pages are the retailer's local time; the API answers in UTC.
+        timezone.activate(settings.PAGE_TIME_ZONE)
+        super().process_request(request)
+
+    def process_response(self, request, response):
+        if request.path_info.startswith("/api/"):
+            return response
+        return super().process_response(request, response)

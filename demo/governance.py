@@ -27,6 +27,9 @@ DEFINITIONS = [
         "key": "order_amount_gross",
         "domain": "order",
         "name": "Order amount, gross",
+        "name_zh": "訂單金額（含稅、折扣前）",
+        "description_zh": "顧客為一筆訂單或收銀發票支付的金額：含營業稅、"
+        "會員與折價券折扣前、不含運費。",
         "description": "What the customer was charged for an order or till receipt, VAT "
         "included, before member and coupon discounts, without shipping.",
         "tax": "included",
@@ -40,6 +43,8 @@ DEFINITIONS = [
         "key": "order_amount_net",
         "domain": "order",
         "name": "Order amount, net",
+        "name_zh": "訂單金額（未稅、折扣後）",
+        "description_zh": "訂單金額扣除營業稅，且已扣除所有折扣，不含運費。",
         "description": "Order value excluding VAT, after all discounts, without shipping.",
         "tax": "excluded",
         "discount": "after",
@@ -52,6 +57,8 @@ DEFINITIONS = [
         "key": "member_spend_amount",
         "domain": "loyalty",
         "name": "Member spend amount",
+        "name_zh": "會員消費金額",
+        "description_zh": "可累積點數的消費金額：含營業稅、會員折扣後。",
         "description": "Spend that earns loyalty points: VAT included, after member discount.",
         "tax": "included",
         "discount": "after",
@@ -63,6 +70,8 @@ DEFINITIONS = [
         "key": "customer_email",
         "domain": "customer",
         "name": "Customer e-mail",
+        "name_zh": "顧客電子郵件",
+        "description_zh": "顧客的主要電子郵件地址。",
         "description": "The customer's primary e-mail address.",
         "data_type": "varchar(254)",
         "grain": "customer",
@@ -73,6 +82,8 @@ DEFINITIONS = [
         "key": "customer_phone",
         "domain": "customer",
         "name": "Customer mobile phone",
+        "name_zh": "顧客手機號碼",
+        "description_zh": "以 E.164 格式記錄的手機號碼。",
         "description": "Mobile number in E.164 form.",
         "data_type": "varchar(32)",
         "grain": "customer",
@@ -82,6 +93,8 @@ DEFINITIONS = [
         "key": "customer_birth_date",
         "domain": "customer",
         "name": "Customer birth date",
+        "name_zh": "顧客生日",
+        "description_zh": "出生日期。",
         "description": "Date of birth.",
         "data_type": "date",
         "grain": "customer",
@@ -91,6 +104,8 @@ DEFINITIONS = [
         "key": "customer_lifetime_value",
         "domain": "customer",
         "name": "Customer lifetime value",
+        "name_zh": "顧客終身價值",
+        "description_zh": "顧客歷來所有消費的總額。",
         "description": "Everything a customer ever spent.",
         "data_type": "decimal(14,2)",
         "currency": "TWD",
@@ -100,6 +115,8 @@ DEFINITIONS = [
         "key": "sales_amount",
         "domain": "finance",
         "name": "Sales amount (legacy)",
+        "name_zh": "銷售金額（舊報表）",
+        "description_zh": "舊報表的「銷售」：收銀機列印的發票總額。",
         "description": "The old report's 'sales': receipt totals as the tills print them.",
         "data_type": "decimal(12,2)",
         "currency": "TWD",
@@ -110,6 +127,8 @@ DEFINITIONS = [
         "key": "legacy_points_value",
         "domain": "loyalty",
         "name": "Points value (legacy)",
+        "name_zh": "點數價值（舊制）",
+        "description_zh": "以 2019 年匯率換算的點數價值。",
         "description": "Points converted at the 2019 rate.",
         "data_type": "decimal(12,2)",
         "grain": "member",
@@ -193,8 +212,8 @@ def load(actor: Actor) -> None:
     ):
         approve(key)
 
-    # customer_email: v2 approved (v1 superseded), v3 rejected (v2 stays in force). With two
-    # members and two approvals needed, one reject already puts approval out of reach.
+    # customer_email: v2 approved (v1 superseded), v3 rejected by both members (v2 stays in
+    # force): the committee's rule lets two rejections decide as two approvals would.
     services.update_definition(
         writer,
         defs["customer_email"],
@@ -213,12 +232,9 @@ def load(actor: Actor) -> None:
         },
     )
     services.definition_transition(writer, defs["customer_email"], "submit")
-    _vote(
-        chair,
-        defs["customer_email"].pending_version,
-        "reject",
-        "Secondary addresses are not verified; keep the primary one.",
-    )
+    email_v3 = defs["customer_email"].pending_version
+    _vote(chair, email_v3, "reject", "Secondary addresses are not verified; keep the primary one.")
+    _vote(member, email_v3, "reject", "Agreed: primary address only.")
 
     # order_amount_net: v2 in review, one vote of two in (votes in progress).
     services.update_definition(
@@ -235,19 +251,13 @@ def load(actor: Actor) -> None:
 
     # customer_birth_date: changes requested; customer_lifetime_value: rejected.
     services.definition_transition(writer, defs["customer_birth_date"], "submit")
-    _vote(
-        chair,
-        defs["customer_birth_date"].pending_version,
-        "request_changes",
-        "Say whether it is self-declared or verified.",
-    )
+    birth = defs["customer_birth_date"].pending_version
+    _vote(chair, birth, "request_changes", "Say whether it is self-declared or verified.")
+    _vote(member, birth, "request_changes", "And whether the year is required.")
     services.definition_transition(writer, defs["customer_lifetime_value"], "submit")
-    _vote(
-        chair,
-        defs["customer_lifetime_value"].pending_version,
-        "reject",
-        "Gross or net? Propose it over order_amount_net.",
-    )
+    lifetime = defs["customer_lifetime_value"].pending_version
+    _vote(chair, lifetime, "reject", "Gross or net? Propose it over order_amount_net.")
+    _vote(member, lifetime, "reject", "Same question: say which amount it sums.")
     # member_spend_amount stays a draft.
 
     # customer_phone: certified 13 months ago, now needs review.

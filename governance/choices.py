@@ -89,6 +89,22 @@ class VoteChoice(models.TextChoices):
     REQUEST_CHANGES = "request_changes", "Request changes"
 
 
+class SubjectKind(models.TextChoices):
+    """What a review decides: a decision rule may differ per kind."""
+
+    DEFINITION = "definition", "Definition"
+    MAPPING = "mapping", "Field mapping"
+    POLICY = "policy", "Access policy"
+    CONTRACT = "contract", "Vendor contract"
+
+
+class Consequence(models.TextChoices):
+    """What one rejection, or one request for changes, does to a review."""
+
+    CLOSES = "closes", "Closes the review at once"
+    COUNTS = "counts", "Counts as a vote; decided when everyone has voted"
+
+
 class CommitteeRole(models.TextChoices):
     CHAIR = "chair", "Chair"
     MEMBER = "member", "Member"

@@ -15,9 +15,17 @@ from itertools import combinations
 
 MAPPING_DISAGREEMENT = "mapping_disagreement"
 POSSIBLE_DUPLICATE = "possible_duplicate"
+EQUIVALENT_DEFINITIONS = "equivalent_definitions"
+GRAIN_MISMATCH = "grain_mismatch"
 
 # What a field's stated meaning is compared on (data types differ by dialect: not compared).
 COMPARED_SEMANTICS = ("tax", "discount", "currency", "unit", "grain")
+# Two definitions agreeing on all of these (and stating at least two of MEANINGFUL) say the
+# same thing, whatever they are called.
+EQUIVALENCE = ("tax", "discount", "currency", "unit", "grain")
+MEANINGFUL = ("tax", "discount", "currency")
+# Grains of one row of a source; a per-customer or per-day figure is an aggregate of them.
+ROW_GRAINS = ("order_line", "order", "payment", "ledger_entry")
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,8 @@ class MappingFacts:
     definition: str
     semantics: dict = field(default_factory=dict)
     conversion_note: str = ""
+    # The field is computed by an aggregation in the stored lineage (its source, if known).
+    aggregated_from: str = ""
 
 
 @dataclass(frozen=True)
@@ -72,12 +82,18 @@ def _normal(text: str) -> str:
     return re.sub(r"[\s_\-]+", " ", text.strip().lower())
 
 
-def _normal_type(text: str) -> str:
-    return re.sub(r"\s+", "", (text or "").lower())
-
-
 def detect(definitions: list[DefinitionFacts], mappings: list[MappingFacts]) -> list[Conflict]:
-    return [*mapping_disagreements(definitions, mappings), *possible_duplicates(definitions)]
+    return [
+        *mapping_disagreements(definitions, mappings),
+        *grain_mismatches(definitions, mappings),
+        *equivalent_definitions(definitions),
+        *possible_duplicates(definitions),
+    ]
+
+
+def involving(conflicts: list[Conflict], key: str = "", field: str = "") -> list[Conflict]:
+    """The conflicts that name definition `key` or field `field`."""
+    return [c for c in conflicts if (key and key in c.definitions) or (field and field in c.fields)]
 
 
 def mapping_disagreements(
@@ -91,7 +107,8 @@ def mapping_disagreements(
     for key in sorted({m.definition for m in mappings}):
         definition = by_key.get(key)
         plain = [m for m in mappings if m.definition == key and not m.conversion_note.strip()]
-        for attribute in COMPARED_SEMANTICS:
+        # Grain is not converted away by a note: grain_mismatches() reports it always.
+        for attribute in (a for a in COMPARED_SEMANTICS if a != "grain"):
             statements = []
             if definition is not None and definition.attributes.get(attribute):
                 statements.append(
@@ -120,18 +137,82 @@ def mapping_disagreements(
     return found
 
 
-def possible_duplicates(definitions: list[DefinitionFacts]) -> list[Conflict]:
-    """Pairs in the same domain with the same data type and grain whose names or synonyms
-    overlap, with the structured attributes in which they differ."""
+def _equivalent(a: DefinitionFacts, b: DefinitionFacts) -> bool:
+    stated = [name for name in MEANINGFUL if a.attributes.get(name)]
+    return len(stated) >= 2 and all(
+        (a.attributes.get(name) or "") == (b.attributes.get(name) or "") for name in EQUIVALENCE
+    )
+
+
+def equivalent_definitions(definitions: list[DefinitionFacts]) -> list[Conflict]:
+    """Pairs that state the same meaning (tax, discount, currency, unit and grain all equal)
+    under different keys, whatever their names, domains or data types."""
     found = []
     for a, b in combinations(sorted(definitions, key=lambda d: d.key), 2):
-        if a.domain != b.domain:
+        if not _equivalent(a, b):
             continue
-        if _normal_type(a.attributes.get("data_type", "")) != _normal_type(
-            b.attributes.get("data_type", "")
-        ):
+        same = {name: a.attributes.get(name) for name in EQUIVALENCE if a.attributes.get(name)}
+        stated = ", ".join(f"{k} {v}" for k, v in same.items())
+        shared = sorted(a.terms & b.terms)
+        also = f"; both called {', '.join(repr(t) for t in shared)}" if shared else ""
+        found.append(
+            Conflict(
+                EQUIVALENT_DEFINITIONS,
+                f"{a.key} and {b.key} mean the same ({stated}){also}: keep one, or say what "
+                "tells them apart.",
+                (a.key, b.key),
+                (),
+                {"same": same, "shared_terms": shared},
+            )
+        )
+    return found
+
+
+def grain_mismatches(
+    definitions: list[DefinitionFacts], mappings: list[MappingFacts]
+) -> list[Conflict]:
+    """Fields whose grain contradicts the definition they are mapped to: a stated grain that
+    differs (no conversion note makes a per-customer total a per-order amount), or a field the
+    lineage computes by aggregation mapped to a definition of one source row."""
+    by_key = {d.key: d for d in definitions}
+    found = []
+    for m in sorted(mappings, key=lambda m: (m.definition, m.field)):
+        definition = by_key.get(m.definition)
+        wanted = (definition.attributes.get("grain") or "") if definition else ""
+        if not wanted:
             continue
-        if (a.attributes.get("grain") or "") != (b.attributes.get("grain") or ""):
+        stated = m.semantics.get("grain") or ""
+        if stated and stated != wanted:
+            why = f"the mapping states grain {stated}"
+        elif not stated and m.aggregated_from and wanted in ROW_GRAINS:
+            why = f"its lineage aggregates {m.aggregated_from}"
+        else:
+            continue
+        found.append(
+            Conflict(
+                GRAIN_MISMATCH,
+                f"{m.field} is mapped to {m.definition} (one value per {wanted}), but {why}.",
+                (m.definition,),
+                (m.field,),
+                {
+                    "definition_grain": wanted,
+                    "stated_grain": stated,
+                    "aggregated_from": m.aggregated_from,
+                },
+            )  # fmt: skip
+        )
+    return found
+
+
+def possible_duplicates(definitions: list[DefinitionFacts]) -> list[Conflict]:
+    """Pairs in the same domain or with the same grain whose names or synonyms overlap (and
+    that are not already equivalent), with the structured attributes in which they differ."""
+    found = []
+    for a, b in combinations(sorted(definitions, key=lambda d: d.key), 2):
+        if _equivalent(a, b):
+            continue
+        same_grain = (a.attributes.get("grain") or "") == (b.attributes.get("grain") or "")
+        if a.domain != b.domain and not same_grain:
             continue
         shared = sorted(a.terms & b.terms)
         if not shared:
@@ -145,8 +226,8 @@ def possible_duplicates(definitions: list[DefinitionFacts]) -> list[Conflict]:
         found.append(
             Conflict(
                 POSSIBLE_DUPLICATE,
-                f"{a.key} and {b.key} may be duplicates: same domain, type and grain, "
-                f"both called {', '.join(repr(s) for s in shared)}; they differ in {what}.",
+                f"{a.key} and {b.key} may be duplicates: both called "
+                f"{', '.join(repr(s) for s in shared)}; they differ in {what}.",
                 (a.key, b.key),
                 (),
                 {

@@ -20,6 +20,7 @@ from django.utils import timezone
 from core.models import AppendOnlyModel, KeyedQuerySet, TimeStampedModel
 from governance.choices import (
     CommitteeRole,
+    Consequence,
     DiscountTreatment,
     Domain,
     Grain,
@@ -27,6 +28,7 @@ from governance.choices import (
     OwnerRole,
     ReviewStatus,
     Sensitivity,
+    SubjectKind,
     TaxTreatment,
     VersionStatus,
     Via,
@@ -72,7 +74,9 @@ ATTRIBUTES = (
     "sensitivity",
     "synonyms",
 )
-CONTENT_FIELDS = ("name", "description", *ATTRIBUTES)
+# The name and description in English and in Traditional Chinese (the committee reads both).
+TEXT_FIELDS = ("name", "name_zh", "description", "description_zh")
+CONTENT_FIELDS = (*TEXT_FIELDS, *ATTRIBUTES)
 # What a mapping may state about the physical field it maps (compared for conflicts).
 SEMANTIC_KEYS = ("data_type", "unit", "currency", "tax", "discount", "grain")
 _SEMANTIC_CHOICES = {
@@ -104,6 +108,11 @@ class Committee(TimeStampedModel):
     )
     no_rejection = models.BooleanField(
         default=False, help_text="A single reject vote rejects the proposal"
+    )
+    review_days = models.PositiveSmallIntegerField(
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="Days a review may stay open before it is overdue",
     )
     members = models.ManyToManyField(
         USER, through="CommitteeMembership", related_name="committees", blank=True
@@ -152,6 +161,42 @@ class Committee(TimeStampedModel):
         return user is not None and any(m.user_id == user.pk for m in self.memberships.all())
 
 
+class DecisionRule(models.Model):
+    """How a committee decides one kind of subject, when it differs from the committee's
+    default rule (its `min_approvals` and `no_rejection`): how many approvals decide, what one
+    rejection or one request for changes does, and whether the subject's owners (a definition's
+    owner and steward, a system's owners) may decide alone. A review keeps the rule it opened
+    under, so changing a rule never moves the goalposts of an open review."""
+
+    committee = models.ForeignKey(Committee, on_delete=models.CASCADE, related_name="rules")
+    subject_kind = models.CharField(max_length=20, choices=SubjectKind.choices)
+    min_approvals = models.PositiveSmallIntegerField(
+        default=2, validators=[MinValueValidator(1), MaxValueValidator(50)]
+    )
+    rejection = models.CharField(
+        max_length=10, choices=Consequence.choices, default=Consequence.COUNTS
+    )
+    changes = models.CharField(
+        max_length=10, choices=Consequence.choices, default=Consequence.COUNTS
+    )
+    owner_decides = models.BooleanField(
+        default=False, help_text="The subject's owners may approve, reject or send back alone"
+    )
+
+    class Meta:
+        ordering = ["committee", "subject_kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["committee", "subject_kind"],
+                name="decisionrule_once_per_kind",
+                violation_error_message="This committee already has a rule for this kind.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.committee}: {self.subject_kind}"
+
+
 class CommitteeMembership(models.Model):
     committee = models.ForeignKey(Committee, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="committee_memberships")
@@ -175,8 +220,6 @@ class FieldDefinition(TimeStampedModel):
     how often it is recertified, and (once deprecated) what replaces it."""
 
     key = models.CharField(max_length=100, unique=True, validators=[definition_key_validator])
-
-    objects = KeyedQuerySet.as_manager()
     domain = models.CharField(max_length=20, choices=Domain.choices)
     owner = models.ForeignKey(
         USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_definitions"
@@ -203,6 +246,8 @@ class FieldDefinition(TimeStampedModel):
     created_by = models.ForeignKey(
         USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    objects = KeyedQuerySet.as_manager()
 
     class Meta:
         ordering = ["key"]
@@ -256,8 +301,14 @@ class DefinitionVersion(models.Model):
     status = models.CharField(
         max_length=20, choices=VersionStatus.choices, default=VersionStatus.DRAFT
     )
-    name = models.CharField(max_length=200)
-    description = models.TextField(help_text="The definition in plain language")
+    name = models.CharField(max_length=200, help_text="The name in English")
+    name_zh = models.CharField(
+        "name (Traditional Chinese)", max_length=200, blank=True, help_text="名稱（繁體中文）"
+    )
+    description = models.TextField(help_text="The definition in plain language (English)")
+    description_zh = models.TextField(
+        "description (Traditional Chinese)", blank=True, help_text="定義說明（繁體中文）"
+    )
     data_type = models.CharField(max_length=50, blank=True, help_text="e.g. decimal(12,2)")
     unit = models.CharField(max_length=50, blank=True)
     currency = models.CharField(max_length=3, blank=True, validators=[currency_validator])
@@ -346,6 +397,11 @@ class DefinitionVersion(models.Model):
     @property
     def attributes(self) -> dict:
         return {name: getattr(self, name) for name in ATTRIBUTES}
+
+    @property
+    def content(self) -> dict:
+        """Everything a version says: its names and descriptions and its attributes."""
+        return {name: getattr(self, name) for name in CONTENT_FIELDS}
 
 
 def _gt(a, b) -> bool:
@@ -450,10 +506,21 @@ class Review(models.Model):
     status = models.CharField(
         max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.OPEN
     )
-    # The committee's rule when the review opened: changing the rule does not move the goalposts.
+    # The decision rule when the review opened (governance.rules): a later change of the rule
+    # does not move the goalposts.
+    subject_kind = models.CharField(max_length=20, choices=SubjectKind.choices, blank=True)
     min_approvals = models.PositiveSmallIntegerField(default=1)
-    no_rejection = models.BooleanField(default=False)
+    rejection = models.CharField(
+        max_length=10, choices=Consequence.choices, default=Consequence.COUNTS
+    )
+    changes = models.CharField(
+        max_length=10, choices=Consequence.choices, default=Consequence.COUNTS
+    )
+    owner_decides = models.BooleanField(default=False)
     opened_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the decision is due (the committee's review days)"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     overridden = models.BooleanField(default=False)
     override_reason = models.TextField(blank=True)
@@ -480,6 +547,11 @@ class Review(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == ReviewStatus.OPEN
+
+    @property
+    def no_rejection(self) -> bool:
+        """The committee's former rule flag: any rejection or request for changes closes it."""
+        return self.rejection == Consequence.CLOSES and self.changes == Consequence.CLOSES
 
 
 class Vote(models.Model):

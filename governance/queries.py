@@ -23,10 +23,17 @@ from __future__ import annotations
 
 import datetime
 
+from django.db.models import Q
 from django.utils import timezone
 
-from governance.choices import MappingStatus, VersionStatus
-from governance.models import EFFECTIVE_STATUSES, DefinitionVersion, FieldDefinition, FieldMapping
+from governance.choices import MappingStatus, ReviewStatus, VersionStatus
+from governance.models import (
+    EFFECTIVE_STATUSES,
+    DefinitionVersion,
+    FieldDefinition,
+    FieldMapping,
+    Review,
+)
 from governance.workflow import allowed_actions
 
 _D = VersionStatus
@@ -115,3 +122,64 @@ def overdue_versions(now: datetime.datetime | None = None) -> list[DefinitionVer
         or (v.definition.recertification_due or now) < now
         or v.definition.last_certified_at is None
     ]
+
+
+def reviews_awaiting(user):
+    """Open reviews `user` may still vote on (a committee it sits on, or named as an approver),
+    oldest first; never its own proposals."""
+    if user is None or not user.is_authenticated:
+        return Review.objects.none()
+    mine = Q(committee__memberships__user=user) | Q(approvers=user)
+    ids = (
+        Review.objects.filter(mine, status=ReviewStatus.OPEN)
+        .exclude(author=user)
+        .exclude(votes__voter=user)
+        .values("pk")
+    )
+    return (
+        Review.objects.filter(pk__in=ids)
+        .select_related("committee", "author", "content_type")
+        .prefetch_related("votes__voter", "approvers", "committee__memberships__user")
+        .order_by("opened_at", "id")
+    )
+
+
+def proposals_of(user, limit: int = 20):
+    """Reviews of what `user` proposed: the open ones, then the latest decided."""
+    if user is None or not user.is_authenticated:
+        return []
+    reviews = Review.objects.filter(author=user).select_related("committee", "content_type")
+    open_ = list(reviews.filter(status=ReviewStatus.OPEN).order_by("opened_at"))
+    decided = list(reviews.exclude(status=ReviewStatus.OPEN).order_by("-decided_at")[:limit])
+    return open_ + decided[: max(0, limit - len(open_))]
+
+
+def drafts_of(user):
+    """Definition versions `user` is writing (drafts, or sent back for changes)."""
+    if user is None or not user.is_authenticated:
+        return DefinitionVersion.objects.none()
+    return (
+        DefinitionVersion.objects.filter(author=user, status__in=[_D.DRAFT, _D.CHANGES_REQUESTED])
+        .select_related("definition")
+        .order_by("-created_at")
+    )
+
+
+def recertifications_for(user, within_days: int = 30, now: datetime.datetime | None = None):
+    """Definitions `user` owns or stewards whose recertification is overdue or due within
+    `within_days`: [(version in force, due date or None when never certified)], soonest first."""
+    if user is None or not user.is_authenticated:
+        return []
+    now = now or timezone.now()
+    horizon = now + datetime.timedelta(days=within_days)
+    versions = (
+        DefinitionVersion.objects.filter(status__in=[_D.APPROVED, _D.NEEDS_REVIEW])
+        .filter(Q(definition__owner=user) | Q(definition__steward=user))
+        .select_related("definition")
+    )
+    due = []
+    for version in versions:
+        when = version.definition.recertification_due
+        if version.status == _D.NEEDS_REVIEW or when is None or when <= horizon:
+            due.append((version, when))
+    return sorted(due, key=lambda pair: (pair[1] is not None, pair[1] or now))

@@ -27,7 +27,8 @@ from governance.models import (
     Review,
 )
 from governance.queries import overdue_versions
-from governance.workflow import Tally
+from governance.workflow import Tally, progress, rule_of, workflow_for
+from lineage.models import LineageEdge
 
 LIVE_MAPPINGS = (
     MappingStatus.DRAFT,
@@ -61,13 +62,37 @@ def detected_conflicts() -> list[Conflict]:
         )
         for v in _current_versions().values()
     ]
-    mappings = [
-        MappingFacts(m.field.ref, m.definition.key, m.semantics or {}, m.conversion_note)
-        for m in FieldMapping.objects.filter(status__in=LIVE_MAPPINGS).select_related(
+    live = list(
+        FieldMapping.objects.filter(status__in=LIVE_MAPPINGS).select_related(
             "field__dataset__system", "definition"
         )
+    )
+    aggregated = aggregated_sources({m.field_id for m in live})
+    mappings = [
+        MappingFacts(
+            m.field.ref,
+            m.definition.key,
+            m.semantics or {},
+            m.conversion_note,
+            aggregated.get(m.field_id, ""),
+        )
+        for m in live
     ]
     return detect(definitions, mappings)
+
+
+def aggregated_sources(field_ids) -> dict[int, str]:
+    """{field id: a source it aggregates} for the fields the stored lineage computes by an
+    aggregation (SUM, COUNT, ...)."""
+    rows = (
+        LineageEdge.objects.filter(target_id__in=list(field_ids), subtype="AGGREGATION")
+        .select_related("source__dataset__system")
+        .order_by("target_id", "source_id")
+    )
+    found: dict[int, str] = {}
+    for edge in rows:
+        found.setdefault(edge.target_id, edge.source.ref)
+    return found
 
 
 def open_conflicts(domains: list[str] | None = None) -> list[Conflict]:
@@ -83,23 +108,34 @@ def open_conflicts(domains: list[str] | None = None) -> list[Conflict]:
 
 
 def review_summary(review: Review) -> dict:
-    # .all(): listings prefetch votes and memberships; only ids and usernames are read.
+    """A review's state for people: the committee's tally, who is still awaited, who may decide
+    alone, the rule and the progress in one sentence."""
+    # .all(): listings prefetch votes, approvers and memberships; only ids and usernames are read.
     votes = list(review.votes.all())
     voted = {v.voter_id for v in votes}
-    members = review.committee.memberships.all() if review.committee else []
+    members = list(review.committee.memberships.all()) if review.committee else []
+    member_ids = {m.user_id for m in members}
+    rule = rule_of(review)
+    tally = Tally.of(v.choice for v in votes if v.voter_id in member_ids)
+    awaiting = sorted(
+        m.user.get_username()
+        for m in members
+        if m.user_id not in voted and m.user_id != review.author_id
+    )
+    owners = sorted(a.get_username() for a in review.approvers.all()) if rule.owner_decides else []
     return {
         "id": review.pk,
         "summary": review.summary,
         "opened_at": review.opened_at,
+        "due_at": review.due_at,
         "author": review.author.get_username() if review.author else None,
-        "tally": Tally.of(v.choice for v in votes).as_dict(),
+        "tally": tally.as_dict(),
         "min_approvals": review.min_approvals,
         "no_rejection": review.no_rejection,
-        "awaiting": sorted(
-            m.user.get_username()
-            for m in members
-            if m.user_id not in voted and m.user_id != review.author_id
-        ),
+        "rule": rule.as_dict(),
+        "awaiting": awaiting if review.is_open else [],
+        "may_decide_alone": owners,
+        "progress": progress(rule, tally, awaiting, owners) if review.is_open else "",
     }
 
 
@@ -113,11 +149,14 @@ def agenda(committee: Committee, now: datetime.datetime | None = None) -> dict:
         .prefetch_related("votes", "committee__memberships__user")
     )
     overdue = [v for v in overdue_versions(now) if v.definition.domain in committee.domains]
+    cache: dict = {}
     return {
         "committee": committee.name,
         "domains": committee.domains,
         "generated_at": now,
-        "awaiting_decision": [review_summary(r) for r in reviews.order_by("opened_at", "id")],
+        "awaiting_decision": [
+            agenda_item(r, cache) for r in reviews.order_by("opened_at", "id")
+        ],
         "overdue_recertifications": [
             {
                 "definition": v.definition.key,
@@ -134,6 +173,16 @@ def agenda(committee: Committee, now: datetime.datetime | None = None) -> dict:
     }
 
 
+def agenda_item(review: Review, cache: dict) -> dict:
+    """A review on the agenda: its state, and what its subject replaces and conflicts with."""
+    item = review_summary(review)
+    subject = review.subject
+    described = workflow_for(subject).describe(subject, cache) if subject is not None else {}
+    item["replaces"] = described.get("replaces", [])
+    item["conflicts"] = [c["summary"] for c in described.get("conflicts", [])]
+    return item
+
+
 def agenda_markdown(data: dict) -> str:
     lines = [
         f"# Agenda: {data['committee']}",
@@ -145,13 +194,12 @@ def agenda_markdown(data: dict) -> str:
         "",
     ]
     for item in data["awaiting_decision"]:
-        tally = item["tally"]
         lines.append(
             f"- **#{item['id']} {item['summary']}** (by {item['author'] or '-'}, opened "
-            f"{item['opened_at']:%Y-%m-%d}): {tally['approve']} approve, {tally['reject']} "
-            f"reject, {tally['request_changes']} request changes; needs "
-            f"{item['min_approvals']}; awaiting {', '.join(item['awaiting']) or 'nobody'}"
+            f"{item['opened_at']:%Y-%m-%d}): {item['progress']}"
         )
+        lines += [f"  - Approving it replaces {what}." for what in item.get("replaces", [])]
+        lines += [f"  - Conflict: {what}" for what in item.get("conflicts", [])]
     lines += ["", f"## Overdue recertifications ({len(data['overdue_recertifications'])})", ""]
     for item in data["overdue_recertifications"]:
         due = f"{item['due']:%Y-%m-%d}" if item["due"] else "never certified"

@@ -25,6 +25,7 @@ from governance.models import (
     Committee,
     CommitteeMembership,
     ConflictResolution,
+    DecisionRule,
     DefinitionVersion,
     FieldDefinition,
     FieldMapping,
@@ -287,10 +288,16 @@ def recertify(actor: Actor, definition: FieldDefinition, reason: str = "") -> De
 
 @transaction.atomic
 def save_committee(
-    actor: Actor, committee: Committee | None, data: dict, members: list | None = None
+    actor: Actor,
+    committee: Committee | None,
+    data: dict,
+    members: list | None = None,
+    rules: list[dict] | None = None,
 ) -> Committee:
     """Create (committee None) or update a committee; `members` [(user, role)], when given,
-    replaces the membership list."""
+    replaces the membership list; `rules` [{subject_kind, min_approvals, rejection, changes,
+    owner_decides}], when given, replaces its decision rules per kind of subject. Open reviews
+    keep the rule they opened under."""
     if committee is None:
         committee = Committee(**data)
         committee.full_clean()
@@ -316,7 +323,32 @@ def save_committee(
                 before={"members": before},
                 after={"members": after},
             )
+    if rules is not None:
+        _replace_rules(actor, committee, rules)
     return committee
+
+
+def _replace_rules(actor: Actor, committee: Committee, rules: list[dict]) -> None:
+    kinds = [r["subject_kind"] for r in rules]
+    duplicated = sorted({k for k in kinds if kinds.count(k) > 1})
+    if duplicated:
+        raise ValidationError({"rules": f"One rule per kind of subject: {', '.join(duplicated)}."})
+    before = _rule_list(committee)
+    committee.rules.all().delete()
+    for data in rules:
+        rule = DecisionRule(committee=committee, **data)
+        rule.full_clean()
+        rule.save()
+    after = _rule_list(committee)
+    if before != after:
+        record_change(
+            actor, ChangeAction.UPDATE, committee, before={"rules": before}, after={"rules": after}
+        )
+
+
+def _rule_list(committee: Committee) -> list[dict]:
+    fields = ("subject_kind", "min_approvals", "rejection", "changes", "owner_decides")
+    return [dict(zip(fields, row, strict=True)) for row in committee.rules.values_list(*fields)]
 
 
 def _member_list(committee: Committee) -> list[list[str]]:

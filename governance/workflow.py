@@ -47,6 +47,7 @@ Every function here is one transaction and writes the audit record (core.audit) 
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -58,8 +59,8 @@ from django.utils import timezone
 from core.audit import Actor, record_change, snapshot
 from core.choices import ChangeAction
 from core.errors import DomainError
-from governance.choices import ReviewStatus, Via, VoteChoice
-from governance.models import Review, StatusChange, Vote
+from governance.choices import Consequence, ReviewStatus, Via, VoteChoice
+from governance.models import Committee, Review, StatusChange, Vote
 
 MANUAL, REVIEW, SYSTEM = Via.MANUAL, Via.REVIEW, Via.SYSTEM
 
@@ -141,6 +142,10 @@ class Workflow:
     model: type[models.Model]
     status_field = "status"
     transitions: tuple[Transition, ...] = ()
+    # The kind of subject a decision rule names (governance.choices.SubjectKind), and whether
+    # the subject's owners (`approvers_for`) may decide alone when the committee sets no rule.
+    subject_kind = ""
+    owners_decide = False
 
     def allowed(self, status: str, via: str = MANUAL) -> list[str]:
         return [t.name for t in self.transitions if status in t.sources and via in t.triggers]
@@ -177,8 +182,9 @@ class Workflow:
     def after(self, actor: Actor, obj, step: Transition, **params) -> None:
         pass
 
-    def describe(self, obj) -> dict:
-        """What a reviewer needs to see about `obj` (the review API shows it)."""
+    def describe(self, obj, cache: dict | None = None) -> dict:
+        """What a reviewer needs to see about `obj`, as governance.subjects.subject() builds it
+        (the review API and page show it). `cache` is shared by the rows of one listing."""
         return {}
 
     def illegal(self, name: str, status: str, allowed: list[str]) -> IllegalTransition:
@@ -254,13 +260,62 @@ def _history(actor: Actor, obj, name: str, source: str, target: str, via: str, r
     )
 
 
-# Quorum rule: pure ------------------------------------------------------------------------------
+# Decision rules: pure ---------------------------------------------------------------------------
+
+CLOSES, COUNTS = Consequence.CLOSES, Consequence.COUNTS
 
 
 @dataclass(frozen=True)
-class QuorumRule:
+class Rule:
+    """How a review is decided. `min_approvals` approvals from the committee approve. A
+    rejection (and, separately, a request for changes) either closes the review at once
+    (`CLOSES`) or counts as a vote (`COUNTS`): then as many rejections (or requests for changes)
+    as approvals needed decide too, and when every eligible member has voted without any of
+    that, the more frequent of rejection and request for changes decides (a tie sends it back
+    for changes, the gentler outcome). With
+    `owner_decides`, the subject's owners may also decide alone, by their own vote."""
+
     min_approvals: int
-    no_rejection: bool = False
+    rejection: str = COUNTS
+    changes: str = COUNTS
+    owner_decides: bool = False
+
+    def as_dict(self) -> dict:
+        return {
+            "min_approvals": self.min_approvals,
+            "rejection": str(self.rejection),
+            "changes": str(self.changes),
+            "owner_decides": self.owner_decides,
+        }
+
+    def describe(self) -> str:
+        """The rule in one sentence for people (the pages translate the same facts)."""
+        parts = [f"{self.min_approvals} approval(s) from the committee approve"]
+        closing = [
+            name
+            for name, consequence in (
+                ("a single rejection", self.rejection),
+                ("a single request for changes", self.changes),
+            )
+            if consequence == CLOSES
+        ]
+        if closing:
+            parts.append(f"{' or '.join(closing)} closes it")
+        counting = [
+            name
+            for name, consequence in (
+                ("rejections", self.rejection),
+                ("requests for changes", self.changes),
+            )
+            if consequence == COUNTS
+        ]
+        if counting:
+            parts.append(
+                f"as many {' or '.join(counting)} decide too, and so does the last member's vote"
+            )
+        if self.owner_decides:
+            parts.append("the subject's owners may decide alone")
+        return "; ".join(parts) + "."
 
 
 @dataclass(frozen=True)
@@ -286,16 +341,12 @@ class Tally:
         }
 
 
-def evaluate(rule: QuorumRule, tally: Tally, eligible: int) -> str | None:
-    """The decision the votes so far imply, or None while the review stays open.
-
-    In order: with "no rejection", one reject rejects and one request for changes sends it back;
-    `min_approvals` approvals approve; as many rejects reject, as many change requests send it
-    back; when the voters still to vote cannot bring the approvals to the minimum, the review is
-    sent back if anyone asked for changes and rejected otherwise."""
-    if rule.no_rejection and tally.reject:
+def evaluate(rule: Rule, tally: Tally, eligible: int) -> str | None:
+    """The decision the committee's votes so far imply under `rule`, or None while the review
+    stays open (`eligible`: members who may vote)."""
+    if rule.rejection == CLOSES and tally.reject:
         return ReviewStatus.REJECTED
-    if rule.no_rejection and tally.request_changes:
+    if rule.changes == CLOSES and tally.request_changes:
         return ReviewStatus.CHANGES_REQUESTED
     if tally.approve >= rule.min_approvals:
         return ReviewStatus.APPROVED
@@ -303,10 +354,44 @@ def evaluate(rule: QuorumRule, tally: Tally, eligible: int) -> str | None:
         return ReviewStatus.REJECTED
     if tally.request_changes >= rule.min_approvals:
         return ReviewStatus.CHANGES_REQUESTED
-    still_to_vote = max(eligible - tally.total, 0)
-    if tally.approve + still_to_vote < rule.min_approvals:
-        return ReviewStatus.CHANGES_REQUESTED if tally.request_changes else ReviewStatus.REJECTED
+    if eligible and tally.total >= eligible:
+        if tally.reject > tally.request_changes:
+            return ReviewStatus.REJECTED
+        return ReviewStatus.CHANGES_REQUESTED
     return None
+
+
+def progress(rule: Rule, tally: Tally, awaiting: list[str], owners: list[str]) -> str:
+    """Where a review stands, for people: "1 of 2 approvals; awaiting chair, member; a single
+    rejection closes it."."""
+    text = f"{tally.approve} of {rule.min_approvals} approvals"
+    if tally.reject:
+        text += f", {tally.reject} rejection(s)"
+    if tally.request_changes:
+        text += f", {tally.request_changes} request(s) for changes"
+    text += f"; awaiting {', '.join(awaiting)}" if awaiting else "; every member has voted"
+    if rule.owner_decides and owners:
+        text += f"; or {', '.join(owners)} alone"
+    return f"{text}. Rule: {rule.describe()}"
+
+
+def rule_for(committee: Committee | None, kind: str, owner_decides: bool) -> Rule:
+    """The rule a new review of `kind` opens under: the committee's rule for that kind, else
+    its default rule; without a committee, the owners decide alone."""
+    if committee is None:
+        return Rule(1, COUNTS, COUNTS, owner_decides=True)
+    specific = next((r for r in committee.rules.all() if r.subject_kind == kind), None)
+    if specific is not None:
+        return Rule(
+            specific.min_approvals, specific.rejection, specific.changes, specific.owner_decides
+        )
+    closes = CLOSES if committee.no_rejection else COUNTS
+    return Rule(committee.min_approvals, closes, closes, owner_decides)
+
+
+def rule_of(review: Review) -> Rule:
+    """The rule a review opened under."""
+    return Rule(review.min_approvals, review.rejection, review.changes, review.owner_decides)
 
 
 # The engine --------------------------------------------------------------------------------------
@@ -355,19 +440,34 @@ def open_review(actor: Actor, obj) -> Review:
     wf = workflow_for(obj)
     committee = wf.committee_for(obj)
     author = wf.author_of(obj)
-    approvers = {u.pk: u for u in wf.approvers_for(obj) if u is not None}
-    if author is not None:
-        approvers.pop(author.pk, None)
-    if committee is None and not approvers:
-        raise ValidationError(f"Nobody can review {wf.summary(obj)}: no committee governs it.")
+    rule = rule_for(committee, wf.subject_kind, wf.owners_decide)
+    approvers = {}
+    if rule.owner_decides:
+        approvers = {u.pk: u for u in wf.approvers_for(obj) if u is not None}
+        approvers.pop(getattr(author, "pk", None), None)
+    members = (
+        committee.memberships.exclude(user_id=getattr(author, "pk", None)).count()
+        if committee
+        else 0
+    )
+    if not approvers and members < rule.min_approvals:
+        who = f"{committee} has {members} member(s) who may vote" if committee else "no committee"
+        raise ValidationError(
+            f"Nobody can decide {wf.summary(obj)}: {who}, and {rule.min_approvals} approval(s) "
+            "are needed. Add members to the committee or change its rule."
+        )
     review = Review.objects.create(
         content_type=ContentType.objects.get_for_model(obj),
         object_id=obj.pk,
         summary=wf.summary(obj)[:300],
         committee=committee,
         author=author,
-        min_approvals=committee.min_approvals if committee else 1,
-        no_rejection=committee.no_rejection if committee else False,
+        subject_kind=wf.subject_kind,
+        min_approvals=rule.min_approvals,
+        rejection=rule.rejection,
+        changes=rule.changes,
+        owner_decides=rule.owner_decides,
+        due_at=timezone.now() + datetime.timedelta(days=committee.review_days if committee else 14),
     )
     review.approvers.set(approvers.values())
     record_change(actor, ChangeAction.CREATE, review)
@@ -425,16 +525,21 @@ def cast_vote(actor: Actor, review: Review, choice: str, comment: str = "") -> t
         raise AlreadyVoted(f"You have already voted on review #{review.pk}.")
     vote = Vote.objects.create(review=review, voter=user, choice=choice, comment=comment)
     record_change(actor, ChangeAction.CREATE, vote)
-    if review.approvers.filter(pk=user.pk).exists():
-        outcome, why = OUTCOME_OF_VOTE[choice], f"decided by {actor.name}"
+    rule = rule_of(review)
+    if rule.owner_decides and review.approvers.filter(pk=user.pk).exists():
+        outcome, why = OUTCOME_OF_VOTE[choice], f"decided alone by {actor.name}, an owner"
     else:
-        tally = Tally.of(review.votes.values_list("choice", flat=True))
-        rule = QuorumRule(review.min_approvals, review.no_rejection)
+        members = set(
+            review.committee.memberships.values_list("user_id", flat=True)
+            if review.committee_id
+            else []
+        )
+        choices = review.votes.filter(voter_id__in=members).values_list("choice", flat=True)
+        tally = Tally.of(choices)
         outcome = evaluate(rule, tally, eligible_voters(review))
         why = (
             f"committee vote: {tally.approve} approve, {tally.reject} reject, "
-            f"{tally.request_changes} request changes (rule: {rule.min_approvals} approval(s)"
-            f"{', no rejection' if rule.no_rejection else ''})"
+            f"{tally.request_changes} request changes (rule: {rule.describe()})"
         )
     if outcome is not None:
         _decide(actor, review, outcome, Via.REVIEW, f"Review #{review.pk} {outcome}: {why}.")

@@ -8,13 +8,13 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext_noop as N_
 
 from core.audit import Actor
 from core.services import update_object
+from governance import conflicts, reports, subjects
 from governance.choices import MappingStatus, VersionStatus
-from governance.diff import diff
 from governance.models import (
-    CONTENT_FIELDS,
     Committee,
     DefinitionVersion,
     FieldDefinition,
@@ -42,6 +42,8 @@ class DefinitionWorkflow(Workflow):
     the previous approved version becomes superseded when a newer one is approved."""
 
     model = DefinitionVersion
+    subject_kind = "definition"
+    owners_decide = False
     transitions = (
         Transition("submit", {_D.DRAFT, _D.CHANGES_REQUESTED}, _D.IN_REVIEW, opens_review=True),
         Transition("withdraw", {_D.IN_REVIEW}, _D.DRAFT, closes_review=True),
@@ -93,25 +95,33 @@ class DefinitionWorkflow(Workflow):
             _deprecate(actor, definition, params.get("replaced_by"), params.get("sunset_date"))
         return []
 
-    def describe(self, version) -> dict:
+    def describe(self, version, cache: dict | None = None) -> dict:
         definition = version.definition
         effective = definition.effective_version
-        base = (
-            effective.attributes | {"name": effective.name, "description": effective.description}
-            if effective
-            else {}
+        proposed = subjects.definition_rows(version, definition)
+        in_force = None
+        if effective is not None and effective.pk != version.pk:
+            in_force = subjects.definition_rows(effective, definition)
+        found = conflicts.involving(_conflicts(cache), key=definition.key)
+        mapped = FieldMapping.objects.filter(
+            definition=definition, status=MappingStatus.APPROVED
+        ).select_related("field__dataset__system")
+        replaces = []
+        if in_force is not None:
+            replaces.append(f"{definition.key} v{effective.number}, the version in force")
+        title = f"Definition {definition.key} v{version.number}: {version.name}"
+        if version.name_zh:
+            title += f" ({version.name_zh})"
+        return subjects.subject(
+            "definition",
+            title,
+            proposed,
+            in_force,
+            definitions=[definition.key, *(k for c in found for k in c.definitions)],
+            fields=[m.field.ref for m in mapped],
+            replaces=replaces,
+            conflicts=found,
         )
-        mine = version.attributes | {"name": version.name, "description": version.description}
-        return {
-            "definition": definition.key,
-            "domain": definition.domain,
-            "version": version.number,
-            "status": version.status,
-            "effective_version": effective.number if effective else None,
-            "diff_against_effective": diff(base, mine, CONTENT_FIELDS)
-            if effective and effective.pk != version.pk
-            else [],
-        }
 
 
 class MappingWorkflow(Workflow):
@@ -120,6 +130,8 @@ class MappingWorkflow(Workflow):
     definition's steward or owner decides alone; otherwise the domain's committee votes."""
 
     model = FieldMapping
+    subject_kind = "mapping"
+    owners_decide = True
     _M = MappingStatus
     transitions = (
         Transition("submit", {_M.DRAFT, _M.CHANGES_REQUESTED}, _M.IN_REVIEW, opens_review=True),
@@ -153,29 +165,94 @@ class MappingWorkflow(Workflow):
         if step.name == "submit":
             return _stamp(mapping, "submitted_at")
         if step.name == "approve":
-            for other in FieldMapping.objects.filter(
-                field_id=mapping.field_id, status=MappingStatus.APPROVED
-            ).exclude(pk=mapping.pk):
+            for other in replaced_mappings(mapping):
                 transition(
                     actor,
                     other,
                     "retire",
                     via=SYSTEM,
-                    reason=f"replaced by mapping to {mapping.definition.key}",
+                    reason=f"replaced by mapping #{mapping.pk} to {mapping.definition.key}, "
+                    "as its review announced",
                 )
         if step.name in ("approve", "reject", "request_changes"):
             return _stamp(mapping, "decided_at")
         return []
 
-    def describe(self, mapping) -> dict:
-        return {
-            "mapping": mapping.pk,
-            "field": mapping.field.ref,
-            "definition": mapping.definition.key,
-            "status": mapping.status,
-            "conversion_note": mapping.conversion_note,
-            "semantics": mapping.semantics,
-        }
+    def describe(self, mapping, cache: dict | None = None) -> dict:
+        field, definition = mapping.field, mapping.definition
+        in_force = definition.effective_version
+        semantics = mapping.semantics or {}
+        proposed = subjects.rows(
+            [
+                (N_("Field"), field.ref),
+                (N_("Field description"), field.description),
+                (N_("Data type"), field.data_type),
+                (N_("Definition"), f"{definition.key}: {in_force.name if in_force else ''}"),
+                (N_("Conversion note"), mapping.conversion_note),
+                *(
+                    (subjects.DEFINITION_LABELS.get(k, k), subjects.show(v, k))
+                    for k, v in semantics.items()
+                ),
+            ]
+        )
+        current = replaced_mappings(mapping)
+        before = None
+        if current:
+            old = current[0]
+            before = subjects.rows(
+                [
+                    (N_("Field"), field.ref),
+                    (N_("Field description"), field.description),
+                    (N_("Data type"), field.data_type),
+                    (N_("Definition"), old.definition.key),
+                    (N_("Conversion note"), old.conversion_note),
+                ]
+            )
+        found = conflicts.involving(_conflicts(cache), field=field.ref)
+        found += [
+            c
+            for c in conflicts.involving(_conflicts(cache), key=definition.key)
+            if c not in found and c.kind != conflicts.MAPPING_DISAGREEMENT
+        ]
+        warnings = []
+        if in_force is None:
+            warnings.append(f"{definition.key} has no approved version in force yet.")
+        return subjects.subject(
+            "mapping",
+            f"Mapping of {field.ref} to {definition.key}",
+            proposed,
+            before,
+            definitions=[definition.key, *(m.definition.key for m in current)],
+            fields=[field.ref],
+            replaces=[replacement_text(m) for m in current],
+            conflicts=found,
+            warnings=warnings,
+        )
+
+
+def replaced_mappings(mapping: FieldMapping) -> list[FieldMapping]:
+    """The approved mappings of the same field that approving `mapping` retires: a field has
+    one approved meaning (a database constraint), so the proposal says so before anyone votes."""
+    return list(
+        FieldMapping.objects.filter(field_id=mapping.field_id, status=MappingStatus.APPROVED)
+        .exclude(pk=mapping.pk)
+        .select_related("definition", "field__dataset__system")
+    )
+
+
+def replacement_text(old: FieldMapping) -> str:
+    return (
+        f"the approved mapping #{old.pk} of {old.field.ref} to definition {old.definition.key} "
+        f"(it is retired, and {old.definition.key} loses this source)"
+    )
+
+
+def _conflicts(cache: dict | None) -> list:
+    """Detected conflicts, computed once per listing (`cache` is shared by its rows)."""
+    cache = {} if cache is None else cache
+    if "conflicts" not in cache:
+        cache["conflicts"] = reports.detected_conflicts()
+    return cache["conflicts"]
 
 
 register(DefinitionWorkflow())

@@ -27,8 +27,6 @@ job_key_validator = RegexValidator(
 
 class EtlJob(TimeStampedModel):
     key = models.CharField(max_length=100, validators=[job_key_validator])
-
-    objects = KeyedQuerySet.as_manager()
     name = models.CharField(max_length=200)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -55,6 +53,8 @@ class EtlJob(TimeStampedModel):
         editable=False,
         help_text="The version whose lineage is in force (the last one that parsed).",
     )
+
+    objects = KeyedQuerySet.as_manager()
 
     class Meta:
         ordering = ["key"]

@@ -38,8 +38,6 @@ class Vendor(TimeStampedModel):
     `vendor:<key>`, which holds guardian grants on the vendor (and so on its contracts)."""
 
     key = models.CharField(max_length=50, unique=True, validators=[key_validator])
-
-    objects = KeyedQuerySet.as_manager()
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     contract_reference = models.CharField(
@@ -47,6 +45,8 @@ class Vendor(TimeStampedModel):
     )
     active_from = models.DateField(null=True, blank=True)
     active_until = models.DateField(null=True, blank=True)
+
+    objects = KeyedQuerySet.as_manager()
 
     class Meta:
         ordering = ["key"]
@@ -108,10 +108,10 @@ class IntegrationContract(TimeStampedModel):
 
     vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="contracts")
     key = models.CharField(max_length=80, unique=True, validators=[key_validator])
-
-    objects = KeyedQuerySet.as_manager()
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
+
+    objects = KeyedQuerySet.as_manager()
 
     class Meta:
         ordering = ["key"]

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop as N_
 from guardian.models import GroupObjectPermission
 from guardian.shortcuts import assign_perm, remove_perm
 
@@ -19,6 +20,7 @@ from core.audit import Actor, record_change, record_changes, snapshot
 from core.choices import ChangeAction, Role
 from core.permissions import perm_name, user_can
 from core.services import create_object, delete_object, update_object
+from governance import subjects
 from governance.choices import ReviewStatus
 from governance.workflow import (
     MANUAL,
@@ -33,7 +35,7 @@ from governance.workflow import (
     transition,
 )
 from vendors import adapters
-from vendors.choices import ChangeKind, NoticeStatus, VersionStatus
+from vendors.choices import Activity, ChangeKind, NoticeStatus, SlaMetric, VersionStatus
 from vendors.models import (
     ChangeNotice,
     ContractVersion,
@@ -264,6 +266,8 @@ class ContractWorkflow(Workflow):
     still to come waits `approved` until activated; activating supersedes the version in force."""
 
     model = ContractVersion
+    subject_kind = "contract"
+    owners_decide = True
     transitions = (
         Transition("submit", {S.DRAFT}, S.SUBMITTED, opens_review=True),
         Transition("withdraw", {S.SUBMITTED}, S.DRAFT, closes_review=True),
@@ -328,15 +332,87 @@ class ContractWorkflow(Workflow):
         elif step.name in ("approve", "activate", "expire"):
             sync_catalog_access(actor, version.contract.vendor)
 
-    def describe(self, version) -> dict:
-        effective = version.contract.effective_version
-        return {
-            "contract": version.contract.key,
-            "vendor": version.contract.vendor.key,
-            "version": version.number,
-            "effective_version": effective.number if effective else None,
-            "document": document_of(version),
-        }
+    def describe(self, version, cache: dict | None = None) -> dict:
+        contract = version.contract
+        current = contract.effective_version
+        in_force = None
+        if current is not None and current.pk != version.pk:
+            in_force = contract_rows(current)
+        fields = sorted(f.ref for f in version.fields.select_related("dataset__system"))
+        replaces = [f"version {current.number} of {contract.key}, in force"] if in_force else []
+        return subjects.subject(
+            "contract",
+            f"Contract {contract.key} v{version.number}: {contract.name} ({contract.vendor.name})",
+            contract_rows(version),
+            in_force,
+            fields=fields,
+            replaces=replaces,
+            warnings=[g["message"] for g in completeness_gaps(document_of(version))],
+        )
+
+
+def contract_rows(version: ContractVersion) -> list[dict]:
+    """A contract version in labelled rows for a reader: names, not ids."""
+    raci: dict[str, list[str]] = {}
+    for row in version.raci.all():
+        raci.setdefault(row.activity, []).append(f"{row.party_label} ({row.role})")
+    pairs = [
+        (N_("Vendor"), version.contract.vendor.name),
+        (N_("Interface"), version.contract.name),
+        (N_("From"), f"{version.source_system.name} ({version.source_system.key})"),
+        (N_("To"), f"{version.target_system.name} ({version.target_system.key})"),
+        (N_("Direction"), version.get_direction_display()),
+        (N_("Mechanism"), version.get_mechanism_display()),
+        (N_("Endpoint or location"), version.endpoint),
+        (N_("Format"), version.data_format),
+        (N_("Schedule"), version.schedule),
+        (N_("Volume"), version.expected_volume),
+        (N_("Datasets"), ", ".join(sorted(d.ref for d in version.datasets.select_related(
+            "system")))),
+        (N_("Fields"), ", ".join(sorted(f.ref for f in version.fields.select_related(
+            "dataset__system")))),
+        *((Activity(a).label, ", ".join(parties)) for a, parties in sorted(raci.items())),
+        *((SlaMetric(s.metric).label, s.target_text) for s in version.slas.all()),
+        (N_("Error detection"), version.error_detection),
+        (N_("Retries"), _retries(version)),
+        (N_("Quarantine"), version.quarantine),
+        (N_("Replay"), version.replay_procedure),
+        (N_("Who is told"), _notify(version)),
+        *(
+            (f"Escalation level {e.level}", _escalation_text(e))
+            for e in version.escalation.select_related("contact")
+        ),
+        (N_("Schema-change notice"), f"{version.schema_change_notice_days} days"
+         if version.schema_change_notice_days is not None else ""),
+        (N_("In force"), _period(version)),
+    ]  # fmt: skip
+    return subjects.rows(pairs)
+
+
+def _retries(version) -> str:
+    if version.retry_attempts is None:
+        return ""
+    backoff = f", {version.retry_backoff}" if version.retry_backoff else ""
+    return f"{version.retry_attempts} attempt(s){backoff}"
+
+
+def _notify(version) -> str:
+    if not version.notify_party:
+        return ""
+    within = version.notify_within_minutes
+    return version.notify_party + (f", within {within} minutes" if within is not None else "")
+
+
+def _escalation_text(level) -> str:
+    who = level.contact_label
+    return f"{who}, responds within {level.response_time} {level.response_unit}"
+
+
+def _period(version) -> str:
+    start, end = version.effective_from, version.effective_until
+    if start and end:
+        return f"{start} to {end}"
+    return f"from {start}" if start else (f"until {end}" if end else "")
 
 
 register(ContractWorkflow())

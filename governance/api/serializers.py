@@ -4,13 +4,21 @@ who may see it) the pending one; writes of meaning are routed to a version by th
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.api.serializers import DatasetRefField, FieldRefField
 from catalog.models import SourceSystem
-from governance import queries
+from governance import conflicts, queries, reports
 from governance.api.workflow import ReasonSerializer
-from governance.choices import CommitteeRole, OwnerRole, ReviewDecision, VoteChoice
+from governance.choices import (
+    CommitteeRole,
+    Consequence,
+    OwnerRole,
+    ReviewDecision,
+    SubjectKind,
+    VoteChoice,
+)
 from governance.models import (
     CONTENT_FIELDS,
     Committee,
@@ -64,6 +72,12 @@ class VersionContentSerializer(serializers.ModelSerializer):
         fields = [*CONTENT_FIELDS, "change_note"]
 
 
+class ConflictBriefSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    summary = serializers.CharField()
+    definitions = serializers.ListField(child=serializers.CharField())
+
+
 class DefinitionSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(
         view_name="fielddefinition-detail", lookup_field="key"
@@ -77,6 +91,10 @@ class DefinitionSerializer(serializers.ModelSerializer):
     effective = serializers.SerializerMethodField()
     pending = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField()
+    conflicts = serializers.SerializerMethodField(
+        help_text="Open conflicts naming this definition: equivalent definitions, possible "
+        "duplicates, fields that disagree with it or whose grain contradicts it"
+    )
 
     class Meta:
         model = FieldDefinition
@@ -98,6 +116,7 @@ class DefinitionSerializer(serializers.ModelSerializer):
             "effective",
             "pending",
             "allowed_actions",
+            "conflicts",
             "created_at",
             "updated_at",
         ]
@@ -122,6 +141,17 @@ class DefinitionSerializer(serializers.ModelSerializer):
 
     def get_allowed_actions(self, definition) -> list[str]:
         return queries.available_actions(self._user(), definition)
+
+    @extend_schema_field(ConflictBriefSerializer(many=True))
+    def get_conflicts(self, definition) -> list[dict]:
+        # One detection per listing, shared by its rows.
+        cache = self.root.__dict__.setdefault("_conflicts", None)
+        if cache is None:
+            cache = self.root._conflicts = reports.open_conflicts()
+        return [
+            {"kind": c.kind, "summary": c.summary, "definitions": list(c.definitions)}
+            for c in conflicts.involving(cache, key=definition.key)
+        ]
 
 
 class DefinitionWriteSerializer(serializers.ModelSerializer):
@@ -229,6 +259,19 @@ class MappingSerializer(serializers.ModelSerializer):
         return allowed_actions(request.user if request else None, mapping)
 
 
+class RuleSerializer(serializers.Serializer):
+    """A decision rule (governance.workflow.Rule)."""
+
+    min_approvals = serializers.IntegerField(min_value=1, max_value=50)
+    rejection = serializers.ChoiceField(choices=Consequence.choices)
+    changes = serializers.ChoiceField(choices=Consequence.choices)
+    owner_decides = serializers.BooleanField()
+
+
+class KindRuleSerializer(RuleSerializer):
+    subject_kind = serializers.ChoiceField(choices=SubjectKind.choices)
+
+
 # Reviews -----------------------------------------------------------------------------------------
 
 
@@ -261,6 +304,10 @@ class ReviewSerializer(serializers.ModelSerializer):
     votes = VoteSerializer(many=True, read_only=True)
     tally = serializers.SerializerMethodField()
     awaiting = serializers.SerializerMethodField()
+    may_decide_alone = serializers.SerializerMethodField()
+    rule = serializers.SerializerMethodField()
+    progress = serializers.SerializerMethodField()
+    no_rejection = serializers.BooleanField(read_only=True)
     may_vote = serializers.SerializerMethodField()
 
     class Meta:
@@ -275,13 +322,18 @@ class ReviewSerializer(serializers.ModelSerializer):
             "approvers",
             "author",
             "status",
+            "subject_kind",
+            "rule",
             "min_approvals",
             "no_rejection",
             "tally",
             "awaiting",
+            "may_decide_alone",
+            "progress",
             "may_vote",
             "votes",
             "opened_at",
+            "due_at",
             "decided_at",
             "overridden",
             "override_reason",
@@ -293,7 +345,11 @@ class ReviewSerializer(serializers.ModelSerializer):
 
     def get_subject(self, review) -> dict:
         subject = review.subject
-        return workflow_for(subject).describe(subject) if subject is not None else {}
+        if subject is None:
+            return {}
+        # One conflict detection per listing, shared by its rows.
+        cache = self.__dict__.setdefault("_describe_cache", {})
+        return workflow_for(subject).describe(subject, cache)
 
     def _summary(self, review) -> dict:
         # tally and awaiting come from one summary per review, not one each.
@@ -306,7 +362,17 @@ class ReviewSerializer(serializers.ModelSerializer):
         return self._summary(review)["tally"]
 
     def get_awaiting(self, review) -> list[str]:
-        return self._summary(review)["awaiting"] if review.is_open else []
+        return self._summary(review)["awaiting"]
+
+    def get_may_decide_alone(self, review) -> list[str]:
+        return self._summary(review)["may_decide_alone"]
+
+    @extend_schema_field(RuleSerializer)
+    def get_rule(self, review) -> dict:
+        return self._summary(review)["rule"]
+
+    def get_progress(self, review) -> str:
+        return self._summary(review)["progress"]
 
     def get_may_vote(self, review) -> bool:
         request = self.context.get("request")
@@ -329,6 +395,12 @@ class MemberSerializer(serializers.Serializer):
 class CommitteeSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="committee-detail")
     members = MemberSerializer(many=True, required=False, source="memberships")
+    rules = KindRuleSerializer(
+        many=True,
+        required=False,
+        help_text="Rules per kind of subject; a kind without one follows min_approvals and "
+        "no_rejection (and the owners of mappings, policies and contracts decide alone).",
+    )
 
     class Meta:
         model = Committee
@@ -340,6 +412,8 @@ class CommitteeSerializer(serializers.ModelSerializer):
             "domains",
             "min_approvals",
             "no_rejection",
+            "review_days",
+            "rules",
             "members",
             "created_at",
             "updated_at",

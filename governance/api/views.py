@@ -4,6 +4,7 @@ lifecycle step is an explicit action; an illegal one is a 400 listing the allowe
 from __future__ import annotations
 
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -60,6 +61,7 @@ from governance.permissions import (
     versions_visible_to,
     visible_field_refs,
 )
+from governance.subjects import review_markdown
 from governance.workflow import cast_vote, override
 
 
@@ -235,7 +237,7 @@ class DefinitionViewSet(EditableViewSet):
             else:
                 raise Invalid.at(param, "Expected a version number (a whole number).")
         before, after = self._version(numbers["from"], "from"), self._version(numbers["to"], "to")
-        changes = diff(_content(before), _content(after), CONTENT_FIELDS)
+        changes = diff(before.content, after.content, CONTENT_FIELDS)
         changed = {c["attribute"] for c in changes}
         return Response(
             {
@@ -253,10 +255,6 @@ class DefinitionViewSet(EditableViewSet):
         """Every transition of every version the caller may read, oldest first."""
         versions = list(versions_visible_to(request.user, self.get_object()))
         return self.history_of(versions, {v.pk: f"v{v.number}" for v in versions})
-
-
-def _content(version: DefinitionVersion) -> dict:
-    return {name: getattr(version, name) for name in CONTENT_FIELDS}
 
 
 class MappingViewSet(EditableViewSet):
@@ -346,6 +344,19 @@ class ReviewViewSet(WorkflowViewSet):
         # Reviews are opened by submitting their subject, never directly.
         raise PermissionDenied("Reviews open when their subject is submitted.")
 
+    @extend_schema(
+        parameters=[OpenApiParameter("as", str, enum=["json", "markdown"])],
+        responses={200: ReviewSerializer, (200, "text/markdown"): OpenApiTypes.STR},
+    )
+    def retrieve(self, request, *args, **kwargs):
+        """One review: the proposal in full, the difference from what is in force, what it
+        replaces, its conflicts, the rule and the progress. `?as=markdown` for a document."""
+        review = self.get_object()
+        if request.query_params.get("as") == "markdown":
+            data = self.read_serializer(review).data
+            return HttpResponse(review_markdown(data), content_type="text/markdown; charset=utf-8")
+        return self.represent(review)
+
     @extend_schema(request=VoteInputSerializer, responses=ReviewSerializer)
     @action(detail=True, methods=["post"])
     def vote(self, request, pk=None):
@@ -386,7 +397,8 @@ class CommitteeViewSet(EditableViewSet):
         members = data.pop("memberships", None)
         if members is not None:
             members = [(m["user"], m.get("role", "member")) for m in members]
-        return services.save_committee(self.actor(), committee, data, members)
+        rules = data.pop("rules", None)
+        return services.save_committee(self.actor(), committee, data, members, rules)
 
     def create(self, request, *args, **kwargs):
         return self.represent(self._save(None), status.HTTP_201_CREATED)

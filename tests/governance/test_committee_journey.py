@@ -25,7 +25,7 @@ class CommitteeJourneyTests(GovernanceTestCase):
         self.assertEqual([r["summary"] for r in waiting], ["definition order_amount_gross v2"])
         review_url = waiting[0]["url"]
         # The diff, from the review and from the definition.
-        self.assertEqual(waiting[0]["subject"]["diff_against_effective"][0]["attribute"], "tax")
+        self.assertEqual(waiting[0]["subject"]["changes"][0]["label"], "Tax treatment")
         diff = self.ok(chair.get(definition_url("order_amount_gross", "diff/")))
         self.assertEqual([c["attribute"] for c in diff["changes"]], ["tax"])
         # Two votes decide.

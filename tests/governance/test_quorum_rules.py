@@ -6,38 +6,51 @@ from django.test import SimpleTestCase
 
 from governance.conflicts import DefinitionFacts, MappingFacts, detect
 from governance.diff import diff
-from governance.workflow import QuorumRule, Tally, evaluate
+from governance.workflow import CLOSES, COUNTS, Rule, Tally, evaluate, progress
 
 APPROVED, REJECTED, CHANGES = "approved", "rejected", "changes_requested"
 
 
-class QuorumRuleTests(SimpleTestCase):
+class DecisionRuleTests(SimpleTestCase):
     def test_rule_table(self):
-        # (min approvals, no rejection, votes, eligible voters) -> decision
+        # (min approvals, a rejection closes, a request for changes closes, votes, eligible)
         cases = [
-            (2, False, "", 3, None),
-            (2, False, "a", 3, None),
-            (2, False, "aa", 3, APPROVED),
-            (2, False, "ar", 3, None),
-            (2, False, "rr", 3, REJECTED),
-            (2, False, "cc", 3, CHANGES),
-            (2, False, "rc", 3, CHANGES),  # approval out of reach, someone asked for changes
-            (2, False, "r", 2, REJECTED),  # out of reach with two voters
-            (2, False, "ara", 3, APPROVED),
-            (2, True, "ar", 3, REJECTED),
-            (2, True, "aac", 3, CHANGES),
-            (2, True, "c", 3, CHANGES),
-            (2, True, "aa", 3, APPROVED),
-            (1, False, "a", 1, APPROVED),
-            (3, False, "aa", 2, REJECTED),  # a rule the committee cannot meet
+            (2, False, False, "", 3, None),
+            (2, False, False, "a", 3, None),
+            (2, False, False, "aa", 3, APPROVED),
+            (2, False, False, "ar", 3, None),  # the third member has not voted yet
+            (2, False, False, "c", 2, None),  # one request for changes waits for the chair
+            (2, False, False, "ca", 2, CHANGES),  # everyone voted, approvals not reached
+            (2, False, False, "rr", 3, REJECTED),  # as many rejections as approvals needed
+            (2, False, False, "rca", 3, CHANGES),  # every member voted; tie sends it back
+            (3, False, False, "rrca", 4, REJECTED),  # every member voted; more rejections
+            (2, False, False, "ara", 3, APPROVED),
+            (2, True, False, "ar", 3, REJECTED),  # a single rejection closes it
+            (2, True, False, "c", 3, None),  # ... but a request for changes counts
+            (2, True, True, "ac", 3, CHANGES),  # one request for changes sends it back
+            (2, True, True, "c", 3, CHANGES),
+            (2, True, True, "aa", 3, APPROVED),
+            (1, False, False, "a", 1, APPROVED),
         ]
         letters = {"a": "approve", "r": "reject", "c": "request_changes"}
-        for minimum, no_rejection, votes, eligible, expected in cases:
-            with self.subTest(rule=(minimum, no_rejection), votes=votes, eligible=eligible):
+        for minimum, reject_closes, changes_close, votes, eligible, expected in cases:
+            rule = Rule(
+                minimum,
+                CLOSES if reject_closes else COUNTS,
+                CLOSES if changes_close else COUNTS,
+            )
+            with self.subTest(rule=rule, votes=votes, eligible=eligible):
                 tally = Tally.of(letters[v] for v in votes)
-                self.assertEqual(
-                    evaluate(QuorumRule(minimum, no_rejection), tally, eligible), expected
-                )
+                self.assertEqual(evaluate(rule, tally, eligible), expected)
+
+    def test_progress_says_where_a_review_stands_and_what_decides_it(self):
+        rule = Rule(2, CLOSES, COUNTS)
+        text = progress(rule, Tally(approve=1), ["chair"], [])
+        self.assertTrue(text.startswith("1 of 2 approvals; awaiting chair."), text)
+        self.assertIn("a single rejection closes it", text)
+        owners = progress(Rule(2, owner_decides=True), Tally(), ["chair", "member"], ["stella"])
+        self.assertIn("or stella alone", owners)
+        self.assertIn("the subject's owners may decide alone", owners)
 
 
 class DiffTests(SimpleTestCase):
@@ -87,17 +100,48 @@ class ConflictDetectionTests(SimpleTestCase):
         self.assertEqual(set(pairs[("gross", "member")]), {"discount"})
         self.assertEqual(set(pairs[("gross", "net")]), {"tax", "discount"})
 
-    def test_no_duplicate_across_domains_types_grains_or_without_shared_names(self):
+    def test_no_duplicate_without_shared_names_or_across_domain_and_grain(self):
         base = amount("gross", "included", "before")
         others = [
-            DefinitionFacts("x", "x", "loyalty", base.attributes),
-            amount("y", "included", "before", data_type="integer"),
-            amount("z", "included", "before", grain="order_line"),
-            amount("w", "included", "before", synonyms=["total"]),
-        ]
+            DefinitionFacts("x", "x", "loyalty", {**base.attributes, "grain": "member",
+                                                  "currency": "USD"}),
+            amount("w", "excluded", "before", synonyms=["total"]),
+        ]  # fmt: skip
         for other in others:
             with self.subTest(other=other.key):
                 self.assertEqual(detect([base, other], []), [])
+
+    def test_the_same_meaning_under_another_name_is_flagged_whatever_the_domain_or_type(self):
+        net = amount("order_amount_net", "excluded", "after", synonyms=["net sales"])
+        new = DefinitionFacts(
+            "net_sales_amount",
+            "Net sales amount",
+            "finance",
+            {**net.attributes, "data_type": "decimal(14,2)", "synonyms": ["net sales"]},
+        )
+        (conflict,) = detect([net, new], [])
+        self.assertEqual(conflict.kind, "equivalent_definitions")
+        self.assertEqual(conflict.definitions, ("net_sales_amount", "order_amount_net"))
+        self.assertEqual(conflict.details["shared_terms"], ["net sales"])
+        self.assertIn("mean the same", conflict.summary)
+
+    def test_shared_names_across_domains_with_the_same_grain_may_be_duplicates(self):
+        a = amount("a", "included", "before", synonyms=["total"])
+        b = DefinitionFacts("b", "b", "finance", {**a.attributes, "tax": "excluded"})
+        (conflict,) = detect([a, b], [])
+        self.assertEqual((conflict.kind, conflict.details["shared_terms"]),
+                         ("possible_duplicate", ["total"]))  # fmt: skip
+
+    def test_a_customer_level_aggregate_mapped_to_an_order_definition_is_flagged(self):
+        net = amount("net", "excluded", "after", synonyms=[])
+        mappings = [
+            MappingFacts("cdp:p.ytd", "net", {"grain": "customer"}, "summed per customer"),
+            MappingFacts("dw:f.net", "net", {}, "", aggregated_from="dw:sales.amount"),
+        ]
+        found = {c.fields: c for c in detect([net], mappings)}
+        self.assertEqual(set(found), {("cdp:p.ytd",), ("dw:f.net",)})
+        self.assertEqual({c.kind for c in found.values()}, {"grain_mismatch"})
+        self.assertIn("its lineage aggregates dw:sales.amount", found[("dw:f.net",)].summary)
 
     def test_synonym_matching_ignores_case_and_separators(self):
         a = amount("a", "included", "before", synonyms=["Gross_Sales"])

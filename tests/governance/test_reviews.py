@@ -39,12 +39,17 @@ class ReviewTests(GovernanceTestCase):
     def test_the_review_shows_the_diff_against_the_version_in_force(self):
         body = self.ok(self.as_(self.committee).get(review_url(self.review)))
         self.assertEqual(body["subject_type"], "governance.definitionversion")
-        self.assertEqual(body["subject"]["definition"], "order_amount_gross")
-        self.assertEqual(body["subject"]["version"], 2)
+        subject = body["subject"]
+        self.assertEqual(subject["kind"], "definition")
+        self.assertTrue(subject["title"].startswith("Definition order_amount_gross v2"))
         self.assertEqual(
-            body["subject"]["diff_against_effective"],
-            [{"attribute": "tax", "from": "included", "to": "excluded"}],
+            subject["changes"],
+            [{"label": "Tax treatment", "from": "Tax included", "to": "Tax excluded"}],
         )
+        proposed = {row["label"]: row["value"] for row in subject["proposed"]}
+        self.assertEqual(proposed["Key"], "order_amount_gross")
+        self.assertEqual(proposed["Tax treatment"], "Tax excluded")
+        self.assertEqual(subject["replaces"], ["order_amount_gross v1, the version in force"])
         self.assertEqual(body["awaiting"], ["committee", "member2", "member3"])
         self.assertTrue(body["may_vote"])
         self.assertEqual((body["min_approvals"], body["committee"]), (2, "Board"))
