@@ -218,7 +218,9 @@ class Tracer:
         """Source columns for ``table.name`` referenced inside ``scope``."""
         ident: Role = ("DIRECT", IDENTITY, False)
         current: Scope | None = scope
+        sourced = False
         while current is not None:
+            sourced = sourced or bool(current.sources)
             src = None
             if table:
                 src = current.sources.get(table)
@@ -238,7 +240,22 @@ class Tracer:
             current = current.parent if current.is_subquery or current.is_udtf else None
         if table:
             return {f"{table.lower()}.{name.lower()}": {ident}}
+        if not sourced:
+            # no FROM anywhere: a variable or pseudo-column (`SQLERRM`, `@x`), not a column
+            return {}
         return {f"{UNKNOWN}.{name.lower()}": {ident}}
+
+    def clause_sources(self, scope: Scope, subtype: str, col: exp.Column) -> Sources:
+        """Source columns of a column used in a clause (see ``clause_columns``).
+
+        ORDER BY may name an output column (`ORDER BY total`, or `ORDER BY 2`, which the
+        qualifier rewrites to the output's name): that is the projection's sources."""
+        if subtype == "SORT" and not col.table and isinstance(scope.expression, exp.Select):
+            lname = col.name.lower()
+            for proj in scope.expression.expressions:
+                if isinstance(proj, exp.Alias) and proj.alias.lower() == lname:
+                    return self.expr_sources(scope, proj)
+        return self.resolve(scope, col.table or None, col.name)
 
     def _unqualified_source(self, scope: Scope, name: str):
         lname = name.lower()

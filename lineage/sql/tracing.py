@@ -180,7 +180,7 @@ def indirect(
     found: dict[tuple[str, str], str] = {}
     for scope in root.traverse():
         for subtype, col in clause_columns(scope):
-            for src in tracer.resolve(scope, col.table or None, col.name):
+            for src in tracer.clause_sources(scope, subtype, col):
                 found.setdefault((src, subtype), col.sql(session.dialect))
     if not found:
         return

@@ -381,3 +381,19 @@ def test_legitimate_statements_are_not_mistaken_for_garbage():
             for st in extract_lineage(sql, dialect=dialect).to_dict()["statements"]:
                 error = st["error"] or {}
                 assert NOT_A_STATEMENT not in error.get("message", ""), (dialect, sql, error)
+
+
+def test_order_by_an_output_name_or_position_sorts_by_that_projections_sources():
+    (st,) = lineage("order_by_output.sql", "postgres")["statements"]
+    sort = {(src, tgt) for src, tgt, sub in indirect(st["columns"]) if sub == "SORT"}
+    assert sort == {
+        (src, f"mart.top_stores.{tgt}")
+        for src in ("sales.transactions.amount", "pos.stores.name")
+        for tgt in ("store", "revenue")
+    }
+
+
+def test_a_name_in_a_select_without_from_is_no_source_column():
+    (st,) = lineage("no_from.sql", "postgres")["statements"]
+    assert st["tables"] == {"read": [], "write": ["audit.load_log"]}
+    assert st["columns"] == []
