@@ -7,6 +7,7 @@ import re
 
 import sqlglot
 from sqlglot.dialects.dialect import Dialects
+from sqlglot.tokens import Token
 
 # Corpus / user dialect names that sqlglot spells differently or does not know.
 DIALECT_ALIASES: dict[str, str | None] = {
@@ -75,14 +76,18 @@ _NAME_TOKENS = frozenset(
 )
 
 
-def unknown_statement_word(text: str, dialect: str | None) -> str | None:
+def unknown_statement_word(
+    text: str, dialect: str | None, tokens: list[Token] | None = None
+) -> str | None:
     """The first word of `text` when it cannot start a statement: the dialect's tokenizer reads
     it as a plain name (or a literal), not a keyword, and no dialect uses it as a statement
-    word. sqlglot would otherwise read `SELEC oops` as the expression `SELEC AS oops`."""
-    try:
-        tokens = sqlglot.Dialect.get_or_raise(dialect).tokenize(text[:200])
-    except Exception:  # the parser reports what the tokenizer cannot read
-        return None
+    word. sqlglot would otherwise read `SELEC oops` as the expression `SELEC AS oops`.
+    ``tokens``: the text's tokens, when the caller has them already."""
+    if tokens is None:
+        try:
+            tokens = sqlglot.Dialect.get_or_raise(dialect).tokenize(text[:200])
+        except Exception:  # the parser reports what the tokenizer cannot read
+            return None
     if not tokens or tokens[0].token_type not in _NAME_TOKENS:
         return None
     first = tokens[0]

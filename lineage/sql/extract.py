@@ -8,7 +8,9 @@ import contextlib
 import re
 
 import sqlglot
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError
+from sqlglot.tokens import Token
 
 from lineage.sql.dialects import TSQL_LIKE, normalize_dialect, unknown_statement_word
 from lineage.sql.errors import error_at, not_a_statement, parse_error, short
@@ -26,7 +28,12 @@ _COMPOUND = re.compile(r"([\w.\[\]@#]+)\s*([-+*/%&|^])=(?!=)\s*")
 
 def analyse_text(session: Session, text: str, st: StatementLineage, col0: int) -> None:
     """Lineage of one statement of the script (``col0``: the column it starts at)."""
-    unknown = unknown_statement_word(text, session.dialect)
+    dialect = Dialect.get_or_raise(session.dialect)
+    try:  # tokenized once, for the first-word check and for the parser
+        tokens: list[Token] | None = dialect.tokenize(text)
+    except Exception:  # the parser reports what the tokenizer cannot read
+        tokens = None
+    unknown = unknown_statement_word(text, session.dialect, tokens)
     if unknown is not None:
         st.error = not_a_statement(unknown, st.line, col0)
         return
@@ -34,7 +41,8 @@ def analyse_text(session: Session, text: str, st: StatementLineage, col0: int) -
         _procedural(session, text, st)
         return
     try:
-        trees = [t for t in sqlglot.parse(text, read=session.dialect) if t is not None]
+        parsed = dialect.parse(text) if tokens is None else dialect.parser().parse(tokens, text)
+        trees = [t for t in parsed if t is not None]
     except ParseError as e:
         if _try_without_semicolons(session, text, st):
             return

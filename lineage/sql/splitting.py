@@ -21,13 +21,24 @@ PROCEDURAL = re.compile(
 )
 
 
+def _one_statement(sql: str) -> bool:
+    """sqlparse splits only at `;` and at the T-SQL batch word `GO`: without either (or with
+    one `;` closing the text) the script is one statement, and lexing it can be skipped."""
+    if "GO" in sql:
+        return False
+    n = sql.count(";")
+    return n == 0 or (n == 1 and sql.rstrip().endswith(";"))
+
+
 def split_statements(sql: str) -> list[tuple[str, int, int]]:
     """(text, line, column) of each statement, 1-based, from sqlparse's splitter."""
     out = []
     offset = 0
-    stack = sqlparse.engine.FilterStack(strip_semicolon=False)
-    for stmt in stack.run(sql):
-        raw = str(stmt)
+    if _one_statement(sql):
+        raws: list[str] = [sql]
+    else:
+        raws = [str(stmt) for stmt in sqlparse.engine.FilterStack(strip_semicolon=False).run(sql)]
+    for raw in raws:
         start = offset
         offset += len(raw)
         m = _LEADING_NOISE.match(raw)
