@@ -73,6 +73,9 @@ class Tracer:
                 return self.scope_index(scope, names.index(name.lower()))
             return {}
         if isinstance(scope.expression, (exp.Lateral, exp.Unnest)) or scope.is_udtf:
+            inner = _lateral_query(scope)
+            if inner is not None:
+                return self.scope_column(inner, name)
             return self.udtf_sources(scope)
         sel = scope.expression
         if not isinstance(sel, exp.Select):
@@ -245,11 +248,13 @@ class Tracer:
             return {}
         return {f"{UNKNOWN}.{name.lower()}": {ident}}
 
-    def clause_sources(self, scope: Scope, subtype: str, col: exp.Column) -> Sources:
-        """Source columns of a column used in a clause (see ``clause_columns``).
+    def clause_sources(self, scope: Scope, subtype: str, col: exp.Expression) -> Sources:
+        """Source columns of a column or subquery used in a clause (see ``clause_columns``).
 
         ORDER BY may name an output column (`ORDER BY total`, or `ORDER BY 2`, which the
         qualifier rewrites to the output's name): that is the projection's sources."""
+        if not isinstance(col, exp.Column):
+            return self.subquery_sources(col)
         if subtype == "SORT" and not col.table and isinstance(scope.expression, exp.Select):
             lname = col.name.lower()
             for proj in scope.expression.expressions:
@@ -296,6 +301,19 @@ class Tracer:
         return None
 
 
+def _lateral_query(scope: Scope) -> Scope | None:
+    """The query of `LATERAL (SELECT ...)`: its outputs are the lateral's columns."""
+    body = scope.expression.this if isinstance(scope.expression, exp.Lateral) else None
+    while isinstance(body, exp.Subquery):
+        body = body.this
+    if not isinstance(body, exp.Query):
+        return None
+    for src in scope.sources.values():
+        if isinstance(src, Scope) and src.expression is body:
+            return src
+    return None
+
+
 def _source_by_table_name(scope: Scope, table: str):
     # `SELECT tab2.* FROM tab2 a`: a reference by the table's own name despite the alias
     lname = table.lower()
@@ -319,8 +337,9 @@ def merge_into(out: Sources, more: Sources) -> None:
         out.setdefault(src, set()).update(roles)
 
 
-def clause_columns(scope: Scope) -> Iterable[tuple[str, exp.Column]]:
-    """(subtype, column) for columns a SELECT uses outside its projections."""
+def clause_columns(scope: Scope) -> Iterable[tuple[str, exp.Expression]]:
+    """(subtype, column or subquery) for what a SELECT uses outside its projections
+    (`WHERE id IN (SELECT ...)`: the subquery's outputs filter the rows)."""
     sel = scope.expression
     if not isinstance(sel, exp.Select):
         return
@@ -338,5 +357,8 @@ def clause_columns(scope: Scope) -> Iterable[tuple[str, exp.Column]]:
         if part is None:
             continue
         for node in iter_value_nodes(part):
-            if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
+            if isinstance(node, exp.Column):
+                if not isinstance(node.this, exp.Star):
+                    yield subtype, node
+            elif not isinstance(node, exp.Star):
                 yield subtype, node

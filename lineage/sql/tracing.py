@@ -152,17 +152,53 @@ def query_edges(
         else:
             tcol = pname.lower()
         targets.append(tcol)
-        sources = tracer.scope_index(root, i)
-        expr_text = projection_sql(proj, session.dialect) if proj is not None else tcol
-        emit(st, sources, f"{target}.{tcol}", expr_text)
+        for branch in _branches(root):
+            # each branch of a UNION with its own projection's text
+            bsel = tracer.leftmost_select(branch)
+            bprojs = bsel.expressions if isinstance(bsel, exp.Select) else []
+            bproj = bprojs[i] if i < len(bprojs) else None
+            text = projection_sql(bproj, session.dialect) if bproj is not None else tcol
+            emit(st, tracer.scope_index(branch, i), f"{target}.{tcol}", text)
     indirect(session, st, tracer, root, target, targets)
     return targets
+
+
+def _branches(scope: Scope) -> list[Scope]:
+    """The SELECTs of a set operation, left to right (the scope itself otherwise)."""
+    if not scope.set_operation_scopes:
+        return [scope]
+    return [leaf for branch in scope.set_operation_scopes for leaf in _branches(branch)]
 
 
 def emit(st: StatementLineage, sources: Sources, target: str, text: str) -> None:
     for src in sorted(sources):
         for typ, sub, masking in sorted(sources[src]):
             st.add_edge(ColumnEdge(src, target, typ, sub, text, masking))
+
+
+def _output_positions(root: Scope) -> dict[int, int]:
+    """id(projection) -> its output position, over every branch of a set operation."""
+    out: dict[int, int] = {}
+    stack = [root]
+    while stack:
+        scope = stack.pop()
+        if scope.set_operation_scopes:
+            stack.extend(scope.set_operation_scopes)
+        elif isinstance(scope.expression, exp.Select):
+            for i, proj in enumerate(scope.expression.expressions):
+                out[id(proj)] = i
+    return out
+
+
+def _owner(scope: Scope, positions: dict[int, int]) -> int | None:
+    """The output a scope only serves (a scalar subquery in a projection), else None."""
+    node: exp.Expression | None = scope.expression
+    while node is not None:
+        i = positions.get(id(node))
+        if i is not None:
+            return i
+        node = node.parent
+    return None
 
 
 def indirect(
@@ -174,19 +210,21 @@ def indirect(
     targets: list[str],
 ) -> None:
     """Columns used outside the projections (JOIN, WHERE, GROUP BY, ...) feed every target
-    column indirectly."""
+    column indirectly; those of a scalar subquery in a projection feed only its output."""
     if not targets:
         return
-    found: dict[tuple[str, str], str] = {}
+    positions = _output_positions(root)
+    found: dict[tuple[str, str, int | None], str] = {}
     for scope in root.traverse():
+        owner = _owner(scope, positions) if scope is not root else None
         for subtype, col in clause_columns(scope):
             for src in tracer.clause_sources(scope, subtype, col):
-                found.setdefault((src, subtype), col.sql(session.dialect))
-    if not found:
-        return
+                key = (src, subtype, owner)
+                found.setdefault(key, collapse_ws(col.sql(session.dialect)))
     for tcol in dict.fromkeys(targets):
-        for (src, subtype), text in found.items():
-            st.add_edge(ColumnEdge(src, f"{target}.{tcol}", "INDIRECT", subtype, text))
+        for (src, subtype, owner), text in found.items():
+            if owner is None or (owner < len(targets) and targets[owner] == tcol):
+                st.add_edge(ColumnEdge(src, f"{target}.{tcol}", "INDIRECT", subtype, text))
 
 
 def _assignment_select(

@@ -397,3 +397,38 @@ def test_a_name_in_a_select_without_from_is_no_source_column():
     (st,) = lineage("no_from.sql", "postgres")["statements"]
     assert st["tables"] == {"read": [], "write": ["audit.load_log"]}
     assert st["columns"] == []
+
+
+def test_a_lateral_subquery_feeds_the_columns_it_projects():
+    (st,) = lineage("lateral_join.sql", "postgres")["statements"]
+    assert direct(st["columns"]) == {
+        ("shop.orders.id", "mart.order_skus.id", "IDENTITY"),
+        ("shop.lines.sku", "mart.order_skus.sku", "IDENTITY"),
+    }
+    assert ("shop.lines.order_id", "mart.order_skus.sku", "FILTER") in indirect(st["columns"])
+
+
+def test_a_scalar_subquerys_filter_feeds_only_its_column_and_an_in_subquery_filters_all():
+    (st,) = lineage("subquery_filters.sql", "postgres")["statements"]
+    assert direct(st["columns"]) == {
+        ("shop.orders.id", "mart.paid_orders.id", "IDENTITY"),
+        ("shop.payments.amount", "mart.paid_orders.paid", "AGGREGATION"),
+    }
+    assert indirect(st["columns"]) == {
+        ("shop.orders.id", "mart.paid_orders.id", "FILTER"),
+        ("shop.orders.id", "mart.paid_orders.paid", "FILTER"),
+        ("shop.refunds.order_id", "mart.paid_orders.id", "FILTER"),
+        ("shop.refunds.order_id", "mart.paid_orders.paid", "FILTER"),
+        ("shop.payments.order_id", "mart.paid_orders.paid", "FILTER"),
+    }
+
+
+def test_each_union_branch_edge_shows_its_own_expression():
+    (st,) = lineage("union_expressions.sql", "postgres")["statements"]
+    got = {(e["source"], e["target"], e["expression"]) for e in st["columns"]}
+    assert got == {
+        ("crm.web_signups.id", "crm.contacts.id", "id"),
+        ("crm.store_signups.cid", "crm.contacts.id", "cid"),
+        ("crm.web_signups.email", "crm.contacts.email", "email"),
+        ("crm.store_signups.mail", "crm.contacts.email", "LOWER(mail)"),
+    }
