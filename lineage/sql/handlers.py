@@ -14,7 +14,7 @@ import sqlglot
 from sqlglot import exp
 
 from lineage.sql.fallback import apply_fallback
-from lineage.sql.names import plain_name, table_name
+from lineage.sql.names import QUERY, plain_name, table_name
 from lineage.sql.result import StatementLineage, add_unique
 from lineage.sql.session import Session
 from lineage.sql.tracing import assignment_edges, attach_with, query_edges, unwrap
@@ -139,8 +139,10 @@ def select(session: Session, tree: exp.Expression, st: StatementLineage) -> None
         into = node.args.get("into")
     if into is None:
         st.set_kind("select")
-        add_unique(st.reads, table_reads(tree, []))
-        _vertica_swap(query, st)
+        reads = table_reads(tree, [])
+        add_unique(st.reads, reads)
+        if not _vertica_swap(query, st) and isinstance(query, exp.Query):
+            query_edges(session, query, QUERY, None, None, st, reads, sqlglot_names=True)
         return
     st.set_kind("create_table")
     target = into.this
@@ -158,10 +160,11 @@ def select(session: Session, tree: exp.Expression, st: StatementLineage) -> None
         session.schema.tables[name] = cols
 
 
-def _vertica_swap(query: exp.Expression, st: StatementLineage) -> None:
+def _vertica_swap(query: exp.Expression, st: StatementLineage) -> bool:
     # Vertica SWAP_PARTITIONS_BETWEEN_TABLES('src', lo, hi, 'dst') moves partitions
     if not isinstance(query, exp.Select):
-        return
+        return False
+    swapped = False
     for fn in query.find_all(exp.Anonymous):
         if str(fn.this).lower() != "swap_partitions_between_tables":
             continue
@@ -171,6 +174,8 @@ def _vertica_swap(query: exp.Expression, st: StatementLineage) -> None:
             st.reads[:] = [r for r in st.reads if r]
             add_unique(st.reads, [args[0].name.lower()])
             add_unique(st.writes, [args[3].name.lower()])
+            swapped = True
+    return swapped
 
 
 # ---------------------------------------------------------------------- MERGE, UPDATE

@@ -7,6 +7,7 @@ import re
 from sqlglot import exp
 
 UNKNOWN = "<unknown>"  # the table of a column that cannot be placed
+QUERY = "<query>"  # the pseudo-table of a plain SELECT's output columns (not a table)
 
 # Spark's `parquet.`/path``: a file read through its format's pseudo-schema.
 _FILE_FORMATS = frozenset(

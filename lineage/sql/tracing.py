@@ -124,8 +124,16 @@ def query_edges(
     positional: list[str] | None,
     st: StatementLineage,
     reads: list[str],
+    *,
+    sqlglot_names: bool = False,
 ) -> list[str]:
-    """Edges from a query whose i-th projection feeds target column i; returns the names."""
+    """Edges from a query whose i-th projection feeds target column i; returns the names.
+
+    Target columns are named by ``explicit`` (a column list), else by ``positional`` (the
+    target's known columns), else by the projection: its alias or column name; an unaliased
+    expression is named by its lower-cased SQL (sqllineage's convention) or, with
+    ``sqlglot_names``, as sqlglot's qualifier names it (``_col_<i>``, a literal by its text).
+    """
     orig_texts, has_star = _original_names(session, query)
     root = _scope_of(session, query, reads)
     if root is None:
@@ -147,6 +155,8 @@ def query_edges(
             tcol = positional[i]
         elif is_star:
             tcol = "*"
+        elif sqlglot_names:
+            tcol = pname.lower() or f"_col_{i}"
         elif not has_star and i < len(orig_texts) and orig_texts[i] is not None:
             tcol = orig_texts[i] or pname.lower()
         else:

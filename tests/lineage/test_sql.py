@@ -432,3 +432,173 @@ def test_each_union_branch_edge_shows_its_own_expression():
         ("crm.web_signups.email", "crm.contacts.email", "email"),
         ("crm.store_signups.mail", "crm.contacts.email", "LOWER(mail)"),
     }
+
+
+# ---------------------------------------------------------------------- plain SELECT: <query>
+def edges(edge_list: list[dict]) -> set[tuple[str, str, str, str]]:
+    return {(e["source"], e["target"], e["type"], e["subtype"]) for e in edge_list}
+
+
+def query_lineage(name: str, dialect: str = "postgres", schema: dict | None = None) -> dict:
+    """A SELECT-only fixture: nothing written, `<query>` never listed as a table."""
+    result = lineage(name, dialect, schema)
+    for st in result["statements"]:
+        assert st["kind"] == "select" and st["error"] is None
+        assert st["tables"]["write"] == []
+        assert all(e["target"].startswith("<query>.") for e in st["columns"])
+    assert result["tables"]["write"] == []
+    assert "<query>" not in result["tables"]["read"]
+    return result
+
+
+def test_a_plain_select_feeds_the_query_pseudo_table():
+    result = extract_lineage("SELECT c.email FROM crm.customers c", dialect="postgres").to_dict()
+    (st,) = result["statements"]
+    assert st["kind"] == "select"
+    assert st["tables"] == {"read": ["crm.customers"], "write": []}
+    assert st["columns"] == [
+        {
+            "source": "crm.customers.email",
+            "target": "<query>.email",
+            "type": "DIRECT",
+            "subtype": "IDENTITY",
+            "expression": "c.email",
+        }
+    ]
+    assert result["columns"] == st["columns"]
+
+
+def test_query_columns_are_named_by_alias_column_or_as_sqlglot_names_them():
+    (st,) = query_lineage("select_columns.sql")["statements"]
+    names = ("customer_id", "email", "_col_2", "phone_hash", "signup_at", "42")
+    assert edges(st["columns"]) == {
+        ("crm.customers.id", "<query>.customer_id", "DIRECT", "IDENTITY"),
+        ("crm.customers.email", "<query>.email", "DIRECT", "IDENTITY"),
+        ("crm.customers.name", "<query>._col_2", "DIRECT", "TRANSFORMATION"),
+        ("crm.customers.phone", "<query>.phone_hash", "DIRECT", "TRANSFORMATION"),
+        ("crm.customers.signup_at", "<query>.signup_at", "DIRECT", "TRANSFORMATION"),
+    } | {("crm.customers.active", f"<query>.{n}", "INDIRECT", "FILTER") for n in names}
+    masked = {(e["source"], e["target"]) for e in st["columns"] if e.get("masking")}
+    assert masked == {("crm.customers.phone", "<query>.phone_hash")}
+
+
+def test_query_through_a_cte_with_join_group_by_having_and_order_by():
+    (st,) = query_lineage("select_cte_join.sql")["statements"]
+    assert sorted(st["tables"]["read"]) == ["crm.customers", "shop.orders"]
+    every = {
+        ("shop.orders.created_at", "FILTER"),
+        ("shop.orders.amount", "FILTER"),  # HAVING
+        ("shop.orders.customer_id", "JOIN"),
+        ("crm.customers.id", "JOIN"),
+        ("crm.customers.email", "GROUP_BY"),
+        ("shop.orders.amount", "SORT"),  # ORDER BY total
+    }
+    assert edges(st["columns"]) == {
+        ("crm.customers.email", "<query>.email", "DIRECT", "IDENTITY"),
+        ("shop.orders.amount", "<query>.total", "DIRECT", "AGGREGATION"),
+    } | {(src, f"<query>.{t}", "INDIRECT", sub) for src, sub in every for t in ("email", "total")}
+
+
+def test_query_over_a_self_join_keeps_both_roles_of_the_table():
+    (st,) = query_lineage("select_self_join.sql")["statements"]
+    assert st["tables"]["read"] == ["hr.employees"]
+    assert edges(st["columns"]) == {
+        ("hr.employees.name", "<query>.name", "DIRECT", "IDENTITY"),
+        ("hr.employees.name", "<query>.manager", "DIRECT", "IDENTITY"),
+    } | {
+        (src, f"<query>.{t}", "INDIRECT", "JOIN")
+        for src in ("hr.employees.id", "hr.employees.manager_id")
+        for t in ("name", "manager")
+    }
+
+
+def test_query_with_derived_table_scalar_and_in_subqueries():
+    (st,) = query_lineage("select_subqueries.sql")["statements"]
+    assert edges(st["columns"]) == {
+        ("shop.orders.id", "<query>.id", "DIRECT", "IDENTITY"),
+        ("shop.payments.amount", "<query>.paid", "DIRECT", "AGGREGATION"),
+        # the scalar subquery's correlation filters only its own column
+        ("shop.payments.order_id", "<query>.paid", "INDIRECT", "FILTER"),
+    } | {
+        (src, f"<query>.{t}", "INDIRECT", "FILTER")
+        for src in ("shop.orders.id", "shop.orders.status", "shop.refunds.order_id")
+        for t in ("id", "paid")
+    }
+
+
+def test_query_case_and_window_columns_are_conditional_and_window_edges():
+    (st,) = query_lineage("select_case_window.sql")["statements"]
+    assert edges(st["columns"]) == {
+        ("sales.transactions.id", "<query>.id", "DIRECT", "IDENTITY"),
+        ("sales.transactions.size", "<query>.size", "DIRECT", "TRANSFORMATION"),
+        ("sales.transactions.amount", "<query>.size", "INDIRECT", "CONDITIONAL"),
+        ("sales.transactions.amount", "<query>.running", "DIRECT", "AGGREGATION"),
+        ("sales.transactions.store_id", "<query>.running", "INDIRECT", "WINDOW"),
+        ("sales.transactions.sold_at", "<query>.running", "INDIRECT", "WINDOW"),
+    }
+
+
+def test_query_through_a_lateral_join_and_a_lateral_view():
+    (st,) = query_lineage("select_lateral.sql")["statements"]
+    assert edges(st["columns"]) == {
+        ("shop.orders.id", "<query>.id", "DIRECT", "IDENTITY"),
+        ("shop.lines.sku", "<query>.sku", "DIRECT", "IDENTITY"),
+    } | {
+        (src, f"<query>.{t}", "INDIRECT", "FILTER")
+        for src in ("shop.orders.id", "shop.lines.order_id")
+        for t in ("id", "sku")
+    }
+    (st,) = query_lineage("select_lateral_view.sql", "hive")["statements"]
+    assert edges(st["columns"]) == {
+        ("shop.products.id", "<query>.id", "DIRECT", "IDENTITY"),
+        ("shop.products.tags", "<query>.tag", "DIRECT", "TRANSFORMATION"),
+    }
+
+
+def test_query_union_maps_branches_by_position_onto_the_first_branchs_names():
+    (st,) = query_lineage("select_union.sql")["statements"]
+    assert edges(st["columns"]) == {
+        ("crm.web_signups.id", "<query>.id", "DIRECT", "IDENTITY"),
+        ("crm.store_signups.cid", "<query>.id", "DIRECT", "IDENTITY"),
+        ("loyalty.members.member_id", "<query>.id", "DIRECT", "IDENTITY"),
+        ("crm.web_signups.email", "<query>.email", "DIRECT", "IDENTITY"),
+        ("crm.store_signups.mail", "<query>.email", "DIRECT", "TRANSFORMATION"),
+        ("loyalty.members.email", "<query>.email", "DIRECT", "IDENTITY"),
+    }
+
+
+def test_query_star_is_table_star_without_schema_and_expanded_with_one():
+    plain, joined = query_lineage("select_star.sql")["statements"]
+    assert edges(plain["columns"]) == {("sales.orders.*", "<query>.*", "DIRECT", "IDENTITY")}
+    join = {(src, "INDIRECT", "JOIN") for src in ("sales.orders.customer_id", "crm.customers.id")}
+    assert edges(joined["columns"]) == {
+        ("sales.orders.*", "<query>.*", "DIRECT", "IDENTITY"),
+        ("crm.customers.email", "<query>.email", "DIRECT", "IDENTITY"),
+    } | {(src, f"<query>.{t}", typ, sub) for src, typ, sub in join for t in ("*", "email")}
+
+    schema = {"sales.orders": ["id", "customer_id", "amount"]}
+    plain, joined = query_lineage("select_star.sql", schema=schema)["statements"]
+    columns = ("id", "customer_id", "amount")
+    assert edges(plain["columns"]) == {
+        (f"sales.orders.{c}", f"<query>.{c}", "DIRECT", "IDENTITY") for c in columns
+    }
+    assert edges(joined["columns"]) == {
+        (f"sales.orders.{c}", f"<query>.{c}", "DIRECT", "IDENTITY") for c in columns
+    } | {("crm.customers.email", "<query>.email", "DIRECT", "IDENTITY")} | {
+        (src, f"<query>.{t}", typ, sub) for src, typ, sub in join for t in (*columns, "email")
+    }
+
+
+def test_a_query_without_source_columns_has_no_column_lineage():
+    result = query_lineage("select_no_source.sql")
+    assert [st["columns"] for st in result["statements"]] == [[], []]
+    assert result["tables"] == {"read": [], "write": []}
+    assert result["columns"] == []
+
+
+def test_select_into_ctas_and_insert_select_do_not_feed_the_query_pseudo_table():
+    writers = {"select_into.sql": "tsql", "ctas.sql": "postgres", "insert_select.sql": None}
+    for name, dialect in writers.items():
+        result = lineage(name, dialect)
+        assert not [e for e in result["columns"] if e["target"].startswith("<query>.")], name
+        assert result["tables"]["write"], name
