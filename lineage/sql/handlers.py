@@ -65,6 +65,7 @@ def create(session: Session, tree: exp.Expression, st: StatementLineage) -> None
     if (props is not None and props.find(exp.TemporaryProperty)) or name.startswith("#"):
         _mark_temp(session, st, name)
     add_unique(st.writes, [name])
+    st.lifecycle.append(("create", name))
     like = props.find(exp.LikeProperty) if props is not None else None
     reads = table_reads(tree, [target])
     add_unique(st.reads, reads)
@@ -154,6 +155,7 @@ def select(session: Session, tree: exp.Expression, st: StatementLineage) -> None
     if into.args.get("temporary") or name.startswith("#"):
         _mark_temp(session, st, name)
     add_unique(st.writes, [name])
+    st.lifecycle.append(("create", name))
     into.pop()
     cols = query_edges(session, query, name, None, None, st, reads)
     if cols and "*" not in cols:
@@ -272,6 +274,8 @@ def drop(session: Session, tree: exp.Expression, st: StatementLineage) -> None:
             name = table_name(t)
             if name and name not in st.drops:
                 st.drops.append(name)
+            if name:
+                st.lifecycle.append(("drop", name))
 
 
 def alter(session: Session, tree: exp.Expression, st: StatementLineage) -> None:

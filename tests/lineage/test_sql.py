@@ -602,3 +602,68 @@ def test_select_into_ctas_and_insert_select_do_not_feed_the_query_pseudo_table()
         result = lineage(name, dialect)
         assert not [e for e in result["columns"] if e["target"].startswith("<query>.")], name
         assert result["tables"]["write"], name
+
+
+# ---------------------------------------------------------------------- temp tables and *
+def assert_gone(result: dict, *tables: str) -> None:
+    """None of ``tables`` is in the script's tables or columns."""
+    listed = set(result["tables"]["read"]) | set(result["tables"]["write"])
+    for e in result["columns"]:
+        listed |= {e["source"].rsplit(".", 1)[0], e["target"].rsplit(".", 1)[0]}
+    assert not listed & set(tables), listed & set(tables)
+
+
+def test_count_star_over_a_temp_table_counts_the_rows_of_its_sources():
+    result = lineage("temp_count_star.sql", "postgres")
+    assert_gone(result, "tmp_x")
+    assert result["tables"] == {"read": ["shop.orders"], "write": ["mart.t"]}
+    assert edges(result["columns"]) == {
+        ("shop.orders.*", "mart.t.n", "DIRECT", "AGGREGATION"),
+        ("shop.orders.status", "mart.t.n", "INDIRECT", "FILTER"),
+    }
+
+
+def test_star_through_a_temp_table_passes_the_sources_columns_on_by_name():
+    result = lineage("temp_star.sql", "postgres")
+    assert_gone(result, "paid")
+    assert edges(result["columns"]) == {
+        ("shop.orders.*", "mart.paid_orders.*", "DIRECT", "IDENTITY"),
+        ("shop.orders.status", "mart.paid_orders.*", "INDIRECT", "FILTER"),
+        ("shop.orders.id", "mart.paid_ids.id", "DIRECT", "IDENTITY"),
+        ("shop.orders.status", "mart.paid_ids.id", "INDIRECT", "FILTER"),
+    }
+
+
+def test_tsql_hash_temp_table_filled_by_select_star_into():
+    result = lineage("temp_tsql_star.sql", "tsql")
+    assert_gone(result, "#orders")
+    assert result["tables"] == {"read": ["shop.orders"], "write": ["mart.order_count"]}
+    assert edges(result["columns"]) == {
+        ("shop.orders.*", "mart.order_count.n", "DIRECT", "AGGREGATION")
+    }
+
+
+def test_a_table_created_and_dropped_by_the_script_is_collapsed_like_a_temp_table():
+    result = lineage("created_and_dropped.sql", "postgres")
+    assert_gone(result, "work.step")
+    # dropped before it is created: the script rebuilds it, and it stays
+    assert result["tables"] == {
+        "read": ["shop.orders"],
+        "write": ["mart.totals", "work.kept"],
+    }
+    assert edges(result["columns"]) == {
+        ("shop.orders.id", "work.kept.id", "DIRECT", "IDENTITY"),
+        ("shop.orders.amount", "work.kept.amount", "DIRECT", "IDENTITY"),
+        ("shop.orders.id", "mart.totals.id", "DIRECT", "IDENTITY"),
+        ("shop.orders.amount", "mart.totals.total", "DIRECT", "TRANSFORMATION"),
+    }
+    assert result["statements"][2]["tables"]["read"] == ["work.step"]  # statements keep it
+
+
+def test_a_temp_table_of_constants_leaves_no_column_of_its_own():
+    result = lineage("temp_constants.sql", "postgres")
+    assert_gone(result, "wanted")
+    assert edges(result["columns"]) == {
+        ("shop.orders.amount", "mart.some_orders.amount", "DIRECT", "IDENTITY"),
+        ("shop.orders.id", "mart.some_orders.amount", "INDIRECT", "JOIN"),
+    }
