@@ -27,19 +27,27 @@ def table_name(t: exp.Expression) -> str | None:
         name = "##" + name
     elif this.args.get("temporary"):
         name = "#" + name
-    db = t.args.get("db")
-    catalog = t.args.get("catalog")
+    db, catalog = _part(t.args.get("db")), _part(t.args.get("catalog"))
     if (
         db is not None
         and catalog is None
-        and db.name.lower() in _FILE_FORMATS
+        and db.lower() in _FILE_FORMATS
         and this.quoted
         and ("/" in name or ":" in name)
     ):
         return "path:" + name.lower()
-    parts = [p.name for p in (catalog, db) if p is not None and p.name]
+    if catalog and db == "":
+        return f"{catalog}..{name}".lower()  # T-SQL `db..tab`: the default schema
+    parts = [p for p in (catalog, db) if p]
     parts.append(name)
     return ".".join(parts).lower()
+
+
+def _part(node: exp.Expression | str | None) -> str | None:
+    # sqlglot keeps the empty schema of T-SQL's `db..tab` as a plain string
+    if node is None or isinstance(node, str):
+        return node
+    return node.name
 
 
 def plain_name(raw: str) -> str:

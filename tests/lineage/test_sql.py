@@ -667,3 +667,10 @@ def test_a_temp_table_of_constants_leaves_no_column_of_its_own():
         ("shop.orders.amount", "mart.some_orders.amount", "DIRECT", "IDENTITY"),
         ("shop.orders.id", "mart.some_orders.amount", "INDIRECT", "JOIN"),
     }
+
+
+def test_tsql_database_dot_dot_table_keeps_its_name_as_written():
+    (st,) = lineage("tsql_default_schema.sql", "tsql")["statements"]
+    assert st["error"] is None
+    assert st["tables"] == {"read": ["staging..orders"], "write": ["dw..orders"]}
+    assert direct(st["columns"]) == {("staging..orders.id", "dw..orders.id", "IDENTITY")}
