@@ -67,7 +67,7 @@ def _try_without_semicolons(session: Session, text: str, st: StatementLineage) -
     if len(parts) < 2:
         return False
     try:
-        trees = [sqlglot.parse_one(p, read=session.dialect) for p, _ in parts]
+        trees = [sqlglot.parse_one(p, read=session.dialect) for p, _, _ in parts]
     except Exception:
         return False
     for tree in trees:
@@ -92,7 +92,7 @@ def _try_compound_assignment(session: Session, text: str, st: StatementLineage) 
 def _procedural(session: Session, text: str, st: StatementLineage) -> None:
     """Procedure / block bodies: every inner DML statement, as one unit."""
     st.kind = "other"
-    for part, rel_line in procedural_statements(text, session.dialect):
+    for part, rel_line, _ in procedural_statements(text, session.dialect):
         sub = StatementLineage(index=st.index, line=st.line)
         try:
             tree = sqlglot.parse_one(part, read=session.dialect)

@@ -9,6 +9,7 @@ import re
 import sqlparse
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.tokens import Token
+from sqlparse import tokens as T
 
 _LEADING_NOISE = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/|#[^\n]*(?:\n|$))*", re.S)
 
@@ -37,7 +38,7 @@ def split_statements(sql: str) -> list[tuple[str, int, int]]:
     if _one_statement(sql):
         raws: list[str] = [sql]
     else:
-        raws = [str(stmt) for stmt in sqlparse.engine.FilterStack(strip_semicolon=False).run(sql)]
+        raws = _sqlparse_split(sql)
     for raw in raws:
         start = offset
         offset += len(raw)
@@ -51,6 +52,45 @@ def split_statements(sql: str) -> list[tuple[str, int, int]]:
         col = pos - (sql.rfind("\n", 0, pos) + 1) + 1
         out.append((body, line, col))
     return out
+
+
+def _sqlparse_split(sql: str) -> list[str]:
+    """sqlparse's statements, except that a `;` inside parentheses ends a statement too:
+    sqlparse does not split inside parentheses, so one unclosed `(` would swallow the rest
+    of the script (a `;` there is an error anyway: semicolons in code bodies are inside
+    strings or BEGIN ... END, not parentheses)."""
+    out: list[str] = []
+    rest: str | None = sql
+    while rest is not None:
+        raws = [str(stmt) for stmt in sqlparse.engine.FilterStack(strip_semicolon=False).run(rest)]
+        rest = None
+        for i, raw in enumerate(raws):
+            cut = _semicolon_in_parentheses(raw)
+            if cut is None:
+                out.append(raw)
+                continue
+            out.append(raw[:cut])
+            rest = raw[cut:] + "".join(raws[i + 1 :])
+            break
+    return out
+
+
+def _semicolon_in_parentheses(raw: str) -> int | None:
+    """The offset just after the first `;` inside parentheses, if any."""
+    if raw.count("(") <= raw.count(")"):
+        return None
+    offset = depth = 0
+    for ttype, value in sqlparse.lexer.tokenize(raw):
+        offset += len(value)
+        if ttype not in T.Punctuation:
+            continue
+        if value == "(":
+            depth += 1
+        elif value == ")":
+            depth = max(depth - 1, 0)
+        elif value == ";" and depth > 0:
+            return offset
+    return None
 
 
 # ---------------------------------------------------------------------- procedural bodies
@@ -96,8 +136,9 @@ def _continues(up: str, prev: str, keyword: str, need_query: bool) -> tuple[bool
     return False, keyword, need_query
 
 
-def procedural_statements(text: str, dialect: str | None) -> list[tuple[str, int]]:
-    """DML statements inside a script or block body, as (text, line relative to ``text``)."""
+def procedural_statements(text: str, dialect: str | None) -> list[tuple[str, int, int]]:
+    """DML statements inside a script or block body, as (text, line, column), the line
+    relative to ``text`` and the column within that line."""
     line_offset = 0
     m = _DOLLAR_BODY.match(text)
     if m:
@@ -112,7 +153,7 @@ def procedural_statements(text: str, dialect: str | None) -> list[tuple[str, int
         start = _body_start(tokens)
         if start is None:
             return []
-    out: list[tuple[str, int]] = []
+    out: list[tuple[str, int, int]] = []
     cur: int | None = None  # index of the current statement's first token
     cur_kw = ""
     need_query = False
@@ -124,7 +165,8 @@ def procedural_statements(text: str, dialect: str | None) -> list[tuple[str, int
         nonlocal cur
         if cur is not None and end_index >= cur:
             a, b = tokens[cur].start, tokens[end_index].end
-            out.append((text[a : b + 1], tokens[cur].line + line_offset))
+            col = a - text.rfind("\n", 0, a)
+            out.append((text[a : b + 1], tokens[cur].line + line_offset, col))
         cur = None
 
     for i in range(start, len(tokens)):

@@ -674,3 +674,18 @@ def test_tsql_database_dot_dot_table_keeps_its_name_as_written():
     assert st["error"] is None
     assert st["tables"] == {"read": ["staging..orders"], "write": ["dw..orders"]}
     assert direct(st["columns"]) == {("staging..orders.id", "dw..orders.id", "IDENTITY")}
+
+
+def test_an_unclosed_parenthesis_does_not_swallow_the_statements_after_it():
+    broken, following, last = lineage("unclosed_paren.sql", "postgres")["statements"]
+    assert broken["error"]["line"] == 1
+    assert (following["line"], following["error"], last["line"], last["error"]) == (
+        2,
+        None,
+        3,
+        None,
+    )
+    assert direct(following["columns"] + last["columns"]) == {
+        ("crm.c.id", "dw.next.id", "IDENTITY"),
+        ("crm.d.id", "dw.last.id", "IDENTITY"),
+    }
