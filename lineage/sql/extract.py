@@ -9,11 +9,18 @@ import re
 
 import sqlglot
 from sqlglot.dialects.dialect import Dialect
-from sqlglot.errors import ParseError
+from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import Token
 
 from lineage.sql.dialects import TSQL_LIKE, normalize_dialect, unknown_statement_word
-from lineage.sql.errors import error_at, not_a_statement, parse_error, short
+from lineage.sql.errors import (
+    error_at,
+    internal_error,
+    not_a_statement,
+    parse_error,
+    short,
+    token_error,
+)
 from lineage.sql.fallback import apply_fallback
 from lineage.sql.handlers import analyse_tree
 from lineage.sql.result import KINDS, LineageResult, StatementLineage, merge_statement
@@ -38,7 +45,7 @@ def analyse_text(session: Session, text: str, st: StatementLineage, col0: int) -
         st.error = not_a_statement(unknown, st.line, col0)
         return
     if PROCEDURAL.match(text):
-        _procedural(session, text, st)
+        _procedural(session, text, st, col0)
         return
     try:
         parsed = dialect.parse(text) if tokens is None else dialect.parser().parse(tokens, text)
@@ -51,8 +58,8 @@ def analyse_text(session: Session, text: str, st: StatementLineage, col0: int) -
         st.error = parse_error(e, st.line, col0)
         apply_fallback(text, st)
         return
-    except Exception as e:  # tokenizer errors and the like
-        st.error = error_at(short(e), st.line, col0)
+    except TokenError as e:
+        st.error = token_error(e, text, st.line, col0)
         apply_fallback(text, st)
         return
     for tree in trees:
@@ -89,16 +96,19 @@ def _try_compound_assignment(session: Session, text: str, st: StatementLineage) 
     return True
 
 
-def _procedural(session: Session, text: str, st: StatementLineage) -> None:
+def _procedural(session: Session, text: str, st: StatementLineage, col0: int) -> None:
     """Procedure / block bodies: every inner DML statement, as one unit."""
     st.kind = "other"
-    for part, rel_line, _ in procedural_statements(text, session.dialect):
+    for part, rel_line, rel_col in procedural_statements(text, session.dialect):
         sub = StatementLineage(index=st.index, line=st.line)
+        line, col = st.line + rel_line - 1, rel_col + (col0 - 1 if rel_line == 1 else 0)
         try:
             tree = sqlglot.parse_one(part, read=session.dialect)
         except Exception as e:
             if st.error is None and isinstance(e, ParseError):
-                st.error = parse_error(e, st.line + rel_line - 1, 1)
+                st.error = parse_error(e, line, col)
+            elif st.error is None and isinstance(e, TokenError):
+                st.error = token_error(e, part, line, col)
             apply_fallback(part, sub)
             merge_statement(st, sub)
             continue
@@ -120,7 +130,9 @@ def _analyse_in_time(
             analyse_text(session, text, st, col)
         except Exception as e:  # a bug or an unexpected sqlglot failure: report, go on
             if st.error is None:
-                st.error = error_at(short(e), line, col)
+                st.error = internal_error(e, line, col)
+            with contextlib.suppress(Exception):
+                apply_fallback(text, st)
         finally:
             if token is not None and WATCHDOG.disarm(token):
                 timed_out = True

@@ -11,7 +11,9 @@ import sys
 import threading
 from pathlib import Path
 
-from lineage.sql import extract_lineage, normalize_dialect
+from sqlglot import exp
+
+from lineage.sql import extract_lineage, handlers, normalize_dialect
 
 FIXTURES = Path(__file__).parent / "sql"
 ROOT = Path(__file__).resolve().parents[2]
@@ -689,3 +691,72 @@ def test_an_unclosed_parenthesis_does_not_swallow_the_statements_after_it():
         ("crm.c.id", "dw.next.id", "IDENTITY"),
         ("crm.d.id", "dw.last.id", "IDENTITY"),
     }
+
+
+# ---------------------------------------------------------------------- errors in words
+def test_parse_errors_are_told_in_words_at_the_line_and_column_of_the_offending_token():
+    statements = lineage("parse_errors.sql", "postgres")["statements"]
+    errors = [(s["line"], s["error"]) for s in statements]
+    assert errors == [
+        (2, error("Expected table name but got WHERE", 2, 15)),
+        (3, error("Incomplete expression: nothing after '>'", 4, 26)),
+        (5, error("Unexpected x", 5, 23)),
+        (6, error("Incomplete MERGE (no WHEN clause) near id", 6, 37)),
+        (7, error("Unterminated string starting at line 7, column 32 (no closing ')", 7, 32)),
+    ]
+    # an unclosed parenthesis does not swallow the statements after it
+    assert [s["tables"] for s in statements[1:]] == [
+        {"read": ["s"], "write": ["dw.x"]},
+        {"read": ["t"], "write": []},
+        {"read": ["s"], "write": ["dw.t"]},
+        {"read": ["s"], "write": ["dw.y"]},
+    ]
+
+
+def error(text: str, line: int, column: int) -> dict:
+    if not text.startswith("Unterminated"):
+        text = f"{text} at line {line}, column {column}"
+    return {"message": text, "line": line, "column": column}
+
+
+def test_an_error_inside_a_procedure_body_is_placed_in_the_script():
+    (st,) = lineage("procedure_error.sql", "tsql")["statements"]
+    assert st["error"] == error("Incomplete expression: nothing after '='", 4, 61)
+    assert st["tables"] == {"read": ["staging.a", "staging.b"], "write": ["dw.a", "dw.b"]}
+
+
+def test_no_error_message_shows_the_parsers_internals():
+    noise = ["WHERE", ")", "(", ",", "SELECT", "ON", "=", "'", '"', "GROUP BY", "AS", "..", "END"]
+    seen = 0
+    for i, path in enumerate(sorted(FIXTURES.glob("*.sql"))):
+        sql = path.read_text()
+        for j, word in enumerate(noise):
+            at = (i * 37 + j * 101) % (len(sql) + 1)
+            broken = f"{sql[:at]} {word} {sql[at:]}"
+            for dialect in ("postgres", "tsql"):
+                for st in extract_lineage(broken, dialect=dialect).to_dict()["statements"]:
+                    err = st["error"]
+                    if err is None:
+                        continue
+                    seen += 1
+                    assert isinstance(err["line"], int) and err["line"] >= 1, err
+                    assert isinstance(err["column"], int) and err["column"] >= 1, err
+                    for internal in ("<Token", "TokenType", "<class", "sqlglot", "Error:"):
+                        assert internal not in err["message"], (broken, err)
+    assert seen > 100
+
+
+def test_a_failure_of_the_analysis_itself_is_reported_and_keeps_table_lineage(monkeypatch):
+    def broken(session, tree, st):
+        raise KeyError("boom")
+
+    monkeypatch.setitem(handlers.HANDLERS, exp.Insert, broken)
+    (st,) = extract_lineage("INSERT INTO dw.t (a) SELECT a FROM s", "postgres").to_dict()[
+        "statements"
+    ]
+    assert st["error"] == {
+        "message": "Could not analyse this statement (internal error: KeyError: 'boom')",
+        "line": 1,
+        "column": 1,
+    }
+    assert st["tables"] == {"read": ["s"], "write": ["dw.t"]}
