@@ -142,8 +142,10 @@ def select(session: Session, tree: exp.Expression, st: StatementLineage) -> None
         st.set_kind("select")
         reads = table_reads(tree, [])
         add_unique(st.reads, reads)
-        if not _vertica_swap(query, st) and isinstance(query, exp.Query):
-            query_edges(session, query, QUERY, None, None, st, reads, sqlglot_names=True)
+        # no column and no star anywhere (`SELECT 1`, `SELECT now()`): nothing to trace
+        if _vertica_swap(query, st) or query.find(exp.Column, exp.Star) is None:
+            return
+        query_edges(session, query, QUERY, None, None, st, reads, sqlglot_names=True)
         return
     st.set_kind("create_table")
     target = into.this
