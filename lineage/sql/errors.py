@@ -2,9 +2,9 @@
 
 sqlglot's messages name its own classes and token objects (`Required keyword: 'expression'
 missing for <class 'sqlglot.expressions.core.GT'>`, `Expected table name but got <Token
-token_type: TokenType.WHERE, ...>`); here they become `Incomplete expression: nothing after
-'>' at line 3, column 12` and `Expected table name but got WHERE at line 1, column 15`. The
-position is where the offending token starts, in the whole script.
+token_type: TokenType.WHERE, ...>`); here they become `Incomplete expression: '>' needs a
+value on each side at line 3, column 12` and `Expected table name but got WHERE at line 1,
+column 15`. The position is where the offending token starts, in the whole script.
 """
 
 from __future__ import annotations
@@ -103,10 +103,10 @@ def _describe(description: str, highlight: str) -> str:
         return f"Unexpected {near}"
     m = _REQUIRED.match(description)
     if m:
-        arg, cls = m.groups()
+        cls = m.group(2)
         if cls in _OPERATORS:
-            side = "before" if arg == "this" else "after"
-            return f"Incomplete expression: nothing {side} '{_OPERATORS[cls]}'"
+            # not "nothing after": when both sides are missing, sqlglot names either at random
+            return f"Incomplete expression: '{_OPERATORS[cls]}' needs a value on each side"
         return f"Incomplete {_class_words(cls)} near {near}"
     m = _NO_CTE.match(description)
     if m:

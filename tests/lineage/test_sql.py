@@ -699,7 +699,7 @@ def test_parse_errors_are_told_in_words_at_the_line_and_column_of_the_offending_
     errors = [(s["line"], s["error"]) for s in statements]
     assert errors == [
         (2, error("Expected table name but got WHERE", 2, 15)),
-        (3, error("Incomplete expression: nothing after '>'", 4, 26)),
+        (3, error("Incomplete expression: '>' needs a value on each side", 4, 26)),
         (5, error("Unexpected x", 5, 23)),
         (6, error("Incomplete MERGE (no WHEN clause) near id", 6, 37)),
         (7, error("Unterminated string starting at line 7, column 32 (no closing ')", 7, 32)),
@@ -721,7 +721,7 @@ def error(text: str, line: int, column: int) -> dict:
 
 def test_an_error_inside_a_procedure_body_is_placed_in_the_script():
     (st,) = lineage("procedure_error.sql", "tsql")["statements"]
-    assert st["error"] == error("Incomplete expression: nothing after '='", 4, 61)
+    assert st["error"] == error("Incomplete expression: '=' needs a value on each side", 4, 61)
     assert st["tables"] == {"read": ["staging.a", "staging.b"], "write": ["dw.a", "dw.b"]}
 
 
