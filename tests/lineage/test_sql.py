@@ -5,12 +5,15 @@ No database: these run as plain pytest functions.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
-from lineage.sql import extract_lineage, normalize_dialect
+from sqlglot import exp
+
+from lineage.sql import extract_lineage, handlers, normalize_dialect
 
 FIXTURES = Path(__file__).parent / "sql"
 ROOT = Path(__file__).resolve().parents[2]
@@ -311,8 +314,12 @@ def test_timeout_also_works_outside_the_main_thread():
 
 
 def test_importing_the_parser_does_not_import_django():
-    code = "import lineage.sql, sys; assert 'django' not in sys.modules"
-    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+    modules = sorted(p.stem for p in (ROOT / "lineage/sql").glob("*.py") if p.stem != "__init__")
+    code = "import sys, lineage.sql\n"
+    code += "".join(f"import lineage.sql.{m}\n" for m in modules)
+    code += "assert 'django' not in sys.modules, 'django imported'\n"
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, env=env)
 
 
 NOT_A_STATEMENT = "does not start a SQL statement (expected SELECT, INSERT, CREATE, ...)"
@@ -376,3 +383,380 @@ def test_legitimate_statements_are_not_mistaken_for_garbage():
             for st in extract_lineage(sql, dialect=dialect).to_dict()["statements"]:
                 error = st["error"] or {}
                 assert NOT_A_STATEMENT not in error.get("message", ""), (dialect, sql, error)
+
+
+def test_order_by_an_output_name_or_position_sorts_by_that_projections_sources():
+    (st,) = lineage("order_by_output.sql", "postgres")["statements"]
+    sort = {(src, tgt) for src, tgt, sub in indirect(st["columns"]) if sub == "SORT"}
+    assert sort == {
+        (src, f"mart.top_stores.{tgt}")
+        for src in ("sales.transactions.amount", "pos.stores.name")
+        for tgt in ("store", "revenue")
+    }
+
+
+def test_a_name_in_a_select_without_from_is_no_source_column():
+    (st,) = lineage("no_from.sql", "postgres")["statements"]
+    assert st["tables"] == {"read": [], "write": ["audit.load_log"]}
+    assert st["columns"] == []
+
+
+def test_a_lateral_subquery_feeds_the_columns_it_projects():
+    (st,) = lineage("lateral_join.sql", "postgres")["statements"]
+    assert direct(st["columns"]) == {
+        ("shop.orders.id", "mart.order_skus.id", "IDENTITY"),
+        ("shop.lines.sku", "mart.order_skus.sku", "IDENTITY"),
+    }
+    assert ("shop.lines.order_id", "mart.order_skus.sku", "FILTER") in indirect(st["columns"])
+
+
+def test_a_scalar_subquerys_filter_feeds_only_its_column_and_an_in_subquery_filters_all():
+    (st,) = lineage("subquery_filters.sql", "postgres")["statements"]
+    assert direct(st["columns"]) == {
+        ("shop.orders.id", "mart.paid_orders.id", "IDENTITY"),
+        ("shop.payments.amount", "mart.paid_orders.paid", "AGGREGATION"),
+    }
+    assert indirect(st["columns"]) == {
+        ("shop.orders.id", "mart.paid_orders.id", "FILTER"),
+        ("shop.orders.id", "mart.paid_orders.paid", "FILTER"),
+        ("shop.refunds.order_id", "mart.paid_orders.id", "FILTER"),
+        ("shop.refunds.order_id", "mart.paid_orders.paid", "FILTER"),
+        ("shop.payments.order_id", "mart.paid_orders.paid", "FILTER"),
+    }
+
+
+def test_each_union_branch_edge_shows_its_own_expression():
+    (st,) = lineage("union_expressions.sql", "postgres")["statements"]
+    got = {(e["source"], e["target"], e["expression"]) for e in st["columns"]}
+    assert got == {
+        ("crm.web_signups.id", "crm.contacts.id", "id"),
+        ("crm.store_signups.cid", "crm.contacts.id", "cid"),
+        ("crm.web_signups.email", "crm.contacts.email", "email"),
+        ("crm.store_signups.mail", "crm.contacts.email", "LOWER(mail)"),
+    }
+
+
+# ---------------------------------------------------------------------- plain SELECT: <query>
+def edges(edge_list: list[dict]) -> set[tuple[str, str, str, str]]:
+    return {(e["source"], e["target"], e["type"], e["subtype"]) for e in edge_list}
+
+
+def query_lineage(name: str, dialect: str = "postgres", schema: dict | None = None) -> dict:
+    """A SELECT-only fixture: nothing written, `<query>` never listed as a table."""
+    result = lineage(name, dialect, schema)
+    for st in result["statements"]:
+        assert st["kind"] == "select" and st["error"] is None
+        assert st["tables"]["write"] == []
+        assert all(e["target"].startswith("<query>.") for e in st["columns"])
+    assert result["tables"]["write"] == []
+    assert "<query>" not in result["tables"]["read"]
+    return result
+
+
+def test_a_plain_select_feeds_the_query_pseudo_table():
+    result = extract_lineage("SELECT c.email FROM crm.customers c", dialect="postgres").to_dict()
+    (st,) = result["statements"]
+    assert st["kind"] == "select"
+    assert st["tables"] == {"read": ["crm.customers"], "write": []}
+    assert st["columns"] == [
+        {
+            "source": "crm.customers.email",
+            "target": "<query>.email",
+            "type": "DIRECT",
+            "subtype": "IDENTITY",
+            "expression": "c.email",
+        }
+    ]
+    assert result["columns"] == st["columns"]
+
+
+def test_query_columns_are_named_by_alias_column_or_as_sqlglot_names_them():
+    (st,) = query_lineage("select_columns.sql")["statements"]
+    names = ("customer_id", "email", "_col_2", "phone_hash", "signup_at", "42")
+    assert edges(st["columns"]) == {
+        ("crm.customers.id", "<query>.customer_id", "DIRECT", "IDENTITY"),
+        ("crm.customers.email", "<query>.email", "DIRECT", "IDENTITY"),
+        ("crm.customers.name", "<query>._col_2", "DIRECT", "TRANSFORMATION"),
+        ("crm.customers.phone", "<query>.phone_hash", "DIRECT", "TRANSFORMATION"),
+        ("crm.customers.signup_at", "<query>.signup_at", "DIRECT", "TRANSFORMATION"),
+    } | {("crm.customers.active", f"<query>.{n}", "INDIRECT", "FILTER") for n in names}
+    masked = {(e["source"], e["target"]) for e in st["columns"] if e.get("masking")}
+    assert masked == {("crm.customers.phone", "<query>.phone_hash")}
+
+
+def test_query_through_a_cte_with_join_group_by_having_and_order_by():
+    (st,) = query_lineage("select_cte_join.sql")["statements"]
+    assert sorted(st["tables"]["read"]) == ["crm.customers", "shop.orders"]
+    every = {
+        ("shop.orders.created_at", "FILTER"),
+        ("shop.orders.amount", "FILTER"),  # HAVING
+        ("shop.orders.customer_id", "JOIN"),
+        ("crm.customers.id", "JOIN"),
+        ("crm.customers.email", "GROUP_BY"),
+        ("shop.orders.amount", "SORT"),  # ORDER BY total
+    }
+    assert edges(st["columns"]) == {
+        ("crm.customers.email", "<query>.email", "DIRECT", "IDENTITY"),
+        ("shop.orders.amount", "<query>.total", "DIRECT", "AGGREGATION"),
+    } | {(src, f"<query>.{t}", "INDIRECT", sub) for src, sub in every for t in ("email", "total")}
+
+
+def test_query_over_a_self_join_keeps_both_roles_of_the_table():
+    (st,) = query_lineage("select_self_join.sql")["statements"]
+    assert st["tables"]["read"] == ["hr.employees"]
+    assert edges(st["columns"]) == {
+        ("hr.employees.name", "<query>.name", "DIRECT", "IDENTITY"),
+        ("hr.employees.name", "<query>.manager", "DIRECT", "IDENTITY"),
+    } | {
+        (src, f"<query>.{t}", "INDIRECT", "JOIN")
+        for src in ("hr.employees.id", "hr.employees.manager_id")
+        for t in ("name", "manager")
+    }
+
+
+def test_query_with_derived_table_scalar_and_in_subqueries():
+    (st,) = query_lineage("select_subqueries.sql")["statements"]
+    assert edges(st["columns"]) == {
+        ("shop.orders.id", "<query>.id", "DIRECT", "IDENTITY"),
+        ("shop.payments.amount", "<query>.paid", "DIRECT", "AGGREGATION"),
+        # the scalar subquery's correlation filters only its own column
+        ("shop.payments.order_id", "<query>.paid", "INDIRECT", "FILTER"),
+    } | {
+        (src, f"<query>.{t}", "INDIRECT", "FILTER")
+        for src in ("shop.orders.id", "shop.orders.status", "shop.refunds.order_id")
+        for t in ("id", "paid")
+    }
+
+
+def test_query_case_and_window_columns_are_conditional_and_window_edges():
+    (st,) = query_lineage("select_case_window.sql")["statements"]
+    assert edges(st["columns"]) == {
+        ("sales.transactions.id", "<query>.id", "DIRECT", "IDENTITY"),
+        ("sales.transactions.size", "<query>.size", "DIRECT", "TRANSFORMATION"),
+        ("sales.transactions.amount", "<query>.size", "INDIRECT", "CONDITIONAL"),
+        ("sales.transactions.amount", "<query>.running", "DIRECT", "AGGREGATION"),
+        ("sales.transactions.store_id", "<query>.running", "INDIRECT", "WINDOW"),
+        ("sales.transactions.sold_at", "<query>.running", "INDIRECT", "WINDOW"),
+    }
+
+
+def test_query_through_a_lateral_join_and_a_lateral_view():
+    (st,) = query_lineage("select_lateral.sql")["statements"]
+    assert edges(st["columns"]) == {
+        ("shop.orders.id", "<query>.id", "DIRECT", "IDENTITY"),
+        ("shop.lines.sku", "<query>.sku", "DIRECT", "IDENTITY"),
+    } | {
+        (src, f"<query>.{t}", "INDIRECT", "FILTER")
+        for src in ("shop.orders.id", "shop.lines.order_id")
+        for t in ("id", "sku")
+    }
+    (st,) = query_lineage("select_lateral_view.sql", "hive")["statements"]
+    assert edges(st["columns"]) == {
+        ("shop.products.id", "<query>.id", "DIRECT", "IDENTITY"),
+        ("shop.products.tags", "<query>.tag", "DIRECT", "TRANSFORMATION"),
+    }
+
+
+def test_query_union_maps_branches_by_position_onto_the_first_branchs_names():
+    (st,) = query_lineage("select_union.sql")["statements"]
+    assert edges(st["columns"]) == {
+        ("crm.web_signups.id", "<query>.id", "DIRECT", "IDENTITY"),
+        ("crm.store_signups.cid", "<query>.id", "DIRECT", "IDENTITY"),
+        ("loyalty.members.member_id", "<query>.id", "DIRECT", "IDENTITY"),
+        ("crm.web_signups.email", "<query>.email", "DIRECT", "IDENTITY"),
+        ("crm.store_signups.mail", "<query>.email", "DIRECT", "TRANSFORMATION"),
+        ("loyalty.members.email", "<query>.email", "DIRECT", "IDENTITY"),
+    }
+
+
+def test_query_star_is_table_star_without_schema_and_expanded_with_one():
+    plain, joined = query_lineage("select_star.sql")["statements"]
+    assert edges(plain["columns"]) == {("sales.orders.*", "<query>.*", "DIRECT", "IDENTITY")}
+    join = {(src, "INDIRECT", "JOIN") for src in ("sales.orders.customer_id", "crm.customers.id")}
+    assert edges(joined["columns"]) == {
+        ("sales.orders.*", "<query>.*", "DIRECT", "IDENTITY"),
+        ("crm.customers.email", "<query>.email", "DIRECT", "IDENTITY"),
+    } | {(src, f"<query>.{t}", typ, sub) for src, typ, sub in join for t in ("*", "email")}
+
+    schema = {"sales.orders": ["id", "customer_id", "amount"]}
+    plain, joined = query_lineage("select_star.sql", schema=schema)["statements"]
+    columns = ("id", "customer_id", "amount")
+    assert edges(plain["columns"]) == {
+        (f"sales.orders.{c}", f"<query>.{c}", "DIRECT", "IDENTITY") for c in columns
+    }
+    assert edges(joined["columns"]) == {
+        (f"sales.orders.{c}", f"<query>.{c}", "DIRECT", "IDENTITY") for c in columns
+    } | {("crm.customers.email", "<query>.email", "DIRECT", "IDENTITY")} | {
+        (src, f"<query>.{t}", typ, sub) for src, typ, sub in join for t in (*columns, "email")
+    }
+
+
+def test_a_query_without_source_columns_has_no_column_lineage():
+    result = query_lineage("select_no_source.sql")
+    assert [st["columns"] for st in result["statements"]] == [[], []]
+    assert result["tables"] == {"read": [], "write": []}
+    assert result["columns"] == []
+
+
+def test_select_into_ctas_and_insert_select_do_not_feed_the_query_pseudo_table():
+    writers = {"select_into.sql": "tsql", "ctas.sql": "postgres", "insert_select.sql": None}
+    for name, dialect in writers.items():
+        result = lineage(name, dialect)
+        assert not [e for e in result["columns"] if e["target"].startswith("<query>.")], name
+        assert result["tables"]["write"], name
+
+
+# ---------------------------------------------------------------------- temp tables and *
+def assert_gone(result: dict, *tables: str) -> None:
+    """None of ``tables`` is in the script's tables or columns."""
+    listed = set(result["tables"]["read"]) | set(result["tables"]["write"])
+    for e in result["columns"]:
+        listed |= {e["source"].rsplit(".", 1)[0], e["target"].rsplit(".", 1)[0]}
+    assert not listed & set(tables), listed & set(tables)
+
+
+def test_count_star_over_a_temp_table_counts_the_rows_of_its_sources():
+    result = lineage("temp_count_star.sql", "postgres")
+    assert_gone(result, "tmp_x")
+    assert result["tables"] == {"read": ["shop.orders"], "write": ["mart.t"]}
+    assert edges(result["columns"]) == {
+        ("shop.orders.*", "mart.t.n", "DIRECT", "AGGREGATION"),
+        ("shop.orders.status", "mart.t.n", "INDIRECT", "FILTER"),
+    }
+
+
+def test_star_through_a_temp_table_passes_the_sources_columns_on_by_name():
+    result = lineage("temp_star.sql", "postgres")
+    assert_gone(result, "paid")
+    assert edges(result["columns"]) == {
+        ("shop.orders.*", "mart.paid_orders.*", "DIRECT", "IDENTITY"),
+        ("shop.orders.status", "mart.paid_orders.*", "INDIRECT", "FILTER"),
+        ("shop.orders.id", "mart.paid_ids.id", "DIRECT", "IDENTITY"),
+        ("shop.orders.status", "mart.paid_ids.id", "INDIRECT", "FILTER"),
+    }
+
+
+def test_tsql_hash_temp_table_filled_by_select_star_into():
+    result = lineage("temp_tsql_star.sql", "tsql")
+    assert_gone(result, "#orders")
+    assert result["tables"] == {"read": ["shop.orders"], "write": ["mart.order_count"]}
+    assert edges(result["columns"]) == {
+        ("shop.orders.*", "mart.order_count.n", "DIRECT", "AGGREGATION")
+    }
+
+
+def test_a_table_created_and_dropped_by_the_script_is_collapsed_like_a_temp_table():
+    result = lineage("created_and_dropped.sql", "postgres")
+    assert_gone(result, "work.step")
+    # dropped before it is created: the script rebuilds it, and it stays
+    assert result["tables"] == {
+        "read": ["shop.orders"],
+        "write": ["mart.totals", "work.kept"],
+    }
+    assert edges(result["columns"]) == {
+        ("shop.orders.id", "work.kept.id", "DIRECT", "IDENTITY"),
+        ("shop.orders.amount", "work.kept.amount", "DIRECT", "IDENTITY"),
+        ("shop.orders.id", "mart.totals.id", "DIRECT", "IDENTITY"),
+        ("shop.orders.amount", "mart.totals.total", "DIRECT", "TRANSFORMATION"),
+    }
+    assert result["statements"][2]["tables"]["read"] == ["work.step"]  # statements keep it
+
+
+def test_a_temp_table_of_constants_leaves_no_column_of_its_own():
+    result = lineage("temp_constants.sql", "postgres")
+    assert_gone(result, "wanted")
+    assert edges(result["columns"]) == {
+        ("shop.orders.amount", "mart.some_orders.amount", "DIRECT", "IDENTITY"),
+        ("shop.orders.id", "mart.some_orders.amount", "INDIRECT", "JOIN"),
+    }
+
+
+def test_tsql_database_dot_dot_table_keeps_its_name_as_written():
+    (st,) = lineage("tsql_default_schema.sql", "tsql")["statements"]
+    assert st["error"] is None
+    assert st["tables"] == {"read": ["staging..orders"], "write": ["dw..orders"]}
+    assert direct(st["columns"]) == {("staging..orders.id", "dw..orders.id", "IDENTITY")}
+
+
+def test_an_unclosed_parenthesis_does_not_swallow_the_statements_after_it():
+    broken, following, last = lineage("unclosed_paren.sql", "postgres")["statements"]
+    assert broken["error"]["line"] == 1
+    assert (following["line"], following["error"], last["line"], last["error"]) == (
+        2,
+        None,
+        3,
+        None,
+    )
+    assert direct(following["columns"] + last["columns"]) == {
+        ("crm.c.id", "dw.next.id", "IDENTITY"),
+        ("crm.d.id", "dw.last.id", "IDENTITY"),
+    }
+
+
+# ---------------------------------------------------------------------- errors in words
+def test_parse_errors_are_told_in_words_at_the_line_and_column_of_the_offending_token():
+    statements = lineage("parse_errors.sql", "postgres")["statements"]
+    errors = [(s["line"], s["error"]) for s in statements]
+    assert errors == [
+        (2, error("Expected table name but got WHERE", 2, 15)),
+        (3, error("Incomplete expression: '>' needs a value on each side", 4, 26)),
+        (5, error("Unexpected x", 5, 23)),
+        (6, error("Incomplete MERGE (no WHEN clause) near id", 6, 37)),
+        (7, error("Unterminated string starting at line 7, column 32 (no closing ')", 7, 32)),
+    ]
+    # an unclosed parenthesis does not swallow the statements after it
+    assert [s["tables"] for s in statements[1:]] == [
+        {"read": ["s"], "write": ["dw.x"]},
+        {"read": ["t"], "write": []},
+        {"read": ["s"], "write": ["dw.t"]},
+        {"read": ["s"], "write": ["dw.y"]},
+    ]
+
+
+def error(text: str, line: int, column: int) -> dict:
+    if not text.startswith("Unterminated"):
+        text = f"{text} at line {line}, column {column}"
+    return {"message": text, "line": line, "column": column}
+
+
+def test_an_error_inside_a_procedure_body_is_placed_in_the_script():
+    (st,) = lineage("procedure_error.sql", "tsql")["statements"]
+    assert st["error"] == error("Incomplete expression: '=' needs a value on each side", 4, 61)
+    assert st["tables"] == {"read": ["staging.a", "staging.b"], "write": ["dw.a", "dw.b"]}
+
+
+def test_no_error_message_shows_the_parsers_internals():
+    noise = ["WHERE", ")", "(", ",", "SELECT", "ON", "=", "'", '"', "GROUP BY", "AS", "..", "END"]
+    seen = 0
+    for i, path in enumerate(sorted(FIXTURES.glob("*.sql"))):
+        sql = path.read_text()
+        for j, word in enumerate(noise):
+            at = (i * 37 + j * 101) % (len(sql) + 1)
+            broken = f"{sql[:at]} {word} {sql[at:]}"
+            for dialect in ("postgres", "tsql"):
+                for st in extract_lineage(broken, dialect=dialect).to_dict()["statements"]:
+                    err = st["error"]
+                    if err is None:
+                        continue
+                    seen += 1
+                    assert isinstance(err["line"], int) and err["line"] >= 1, err
+                    assert isinstance(err["column"], int) and err["column"] >= 1, err
+                    for internal in ("<Token", "TokenType", "<class", "sqlglot", "Error:"):
+                        assert internal not in err["message"], (broken, err)
+    assert seen > 100
+
+
+def test_a_failure_of_the_analysis_itself_is_reported_and_keeps_table_lineage(monkeypatch):
+    def broken(session, tree, st):
+        raise KeyError("boom")
+
+    monkeypatch.setitem(handlers.HANDLERS, exp.Insert, broken)
+    (st,) = extract_lineage("INSERT INTO dw.t (a) SELECT a FROM s", "postgres").to_dict()[
+        "statements"
+    ]
+    assert st["error"] == {
+        "message": "Could not analyse this statement (internal error: KeyError: 'boom')",
+        "line": 1,
+        "column": 1,
+    }
+    assert st["tables"] == {"read": ["s"], "write": ["dw.t"]}

@@ -1,123 +1,28 @@
 """Column tracing over a qualified sqlglot query: which source columns feed each output column.
 
-Pure helper of ``lineage.sql``. It walks sqlglot's Scope tree once per query instead of calling
-``sqlglot.lineage.lineage`` per column, which re-qualifies the query on every call.
+It walks sqlglot's Scope tree once per query instead of calling ``sqlglot.lineage.lineage``
+per column, which re-qualifies the query on every call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from sqlglot import exp
 from sqlglot.optimizer.scope import Scope
 
-UNKNOWN = "<unknown>"
-
-IDENTITY = "IDENTITY"
-TRANSFORMATION = "TRANSFORMATION"
-AGGREGATION = "AGGREGATION"
-_DIRECT_RANK = {IDENTITY: 0, TRANSFORMATION: 1, AGGREGATION: 2}
-
-# Functions whose output hides the input value; an edge through one is flagged as masking.
-# Names are compared without underscores so SHA2_256 / sha2256 style spellings match.
-MASKING_FUNCTIONS = frozenset(
-    name.replace("_", "")
-    for name in (
-        "md5", "md5_hex", "md5_binary", "md5_number_lower64", "md5_number_upper64", "sha",
-        "sha1", "sha1_hex", "sha1_binary", "sha2", "sha2_hex", "sha2_binary", "sha224",
-        "sha256", "sha384", "sha512", "hash", "hashbytes", "hash_md5", "hash_sha256",
-        "standard_hash", "ora_hash", "farm_fingerprint", "xxhash64", "xxhash", "murmur3",
-        "crc32", "mask", "mask_hash", "mask_first_n", "mask_last_n", "mask_show_first_n",
-        "mask_show_last_n", "redact", "tokenize", "encrypt", "aes_encrypt", "pgp_sym_encrypt",
-        "anonymize", "pseudonymize",
-    )
-)  # fmt: skip
-
-# A role is (type, subtype, masking): how one column feeds one output value.
-Role = tuple[str, str, bool]
-Sources = dict[str, set[Role]]
+from lineage.sql.names import UNKNOWN
+from lineage.sql.roles import (
+    IDENTITY,
+    TRANSFORMATION,
+    Role,
+    Sources,
+    compose,
+    iter_value_nodes,
+    role_in,
+)
 
 _STAR = "*"
-
-
-def func_name(node: exp.Expression) -> str:
-    """Lower-cased function name, underscores removed (for masking look-ups)."""
-    if isinstance(node, exp.Anonymous):
-        return str(node.this).lower().replace("_", "")
-    return node.key.replace("_", "")
-
-
-def compose(outer: Role, inner: Role) -> Role:
-    """The role of a column seen through an intermediate column.
-
-    An INDIRECT use anywhere on the path makes the whole path INDIRECT (the outermost
-    indirect use wins); otherwise the strongest DIRECT subtype on the path wins.
-    """
-    masking = outer[2] or inner[2]
-    if outer[0] == "INDIRECT":
-        return ("INDIRECT", outer[1], masking)
-    if inner[0] == "INDIRECT":
-        return ("INDIRECT", inner[1], masking)
-    sub = outer[1] if _DIRECT_RANK[outer[1]] >= _DIRECT_RANK[inner[1]] else inner[1]
-    return ("DIRECT", sub, masking)
-
-
-def role_in(node: exp.Expression, root: exp.Expression) -> Role:
-    """How ``node`` (a column inside ``root``) feeds the value of ``root``."""
-    if node is root:
-        return ("DIRECT", IDENTITY, False)
-    subtype = TRANSFORMATION
-    indirect = None
-    masking = False
-    child, parent = node, node.parent
-    while parent is not None and child is not root:
-        key = child.arg_key
-        if indirect is None:
-            if isinstance(parent, exp.Window) and key in ("partition_by", "order"):
-                indirect = "WINDOW"
-            elif isinstance(parent, (exp.If, exp.Case)) and key == "this":
-                indirect = "CONDITIONAL"
-        if isinstance(parent, exp.AggFunc) and subtype != AGGREGATION:
-            subtype = AGGREGATION
-        if isinstance(parent, exp.Func) and func_name(parent) in MASKING_FUNCTIONS:
-            masking = True
-        child, parent = parent, parent.parent
-    if indirect:
-        return ("INDIRECT", indirect, masking)
-    if subtype == TRANSFORMATION and _is_plain_rename(node, root):
-        subtype = IDENTITY
-    return ("DIRECT", subtype, masking)
-
-
-def _is_plain_rename(node: exp.Expression, root: exp.Expression) -> bool:
-    # `col AS alias` and `(col)` keep the value unchanged.
-    parent = node.parent
-    while parent is not None and isinstance(parent, (exp.Alias, exp.Paren)):
-        if parent is root:
-            return True
-        parent = parent.parent
-    return node is root
-
-
-def iter_value_nodes(root: exp.Expression) -> Iterator[exp.Expression]:
-    """Columns, stars and subqueries in ``root``, not descending into subqueries."""
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (exp.Column, exp.Star)):
-            yield node
-            continue
-        if isinstance(node, exp.Query) and node is not root:
-            yield node
-            continue
-        if isinstance(node, exp.Subquery):
-            yield node
-            continue
-        if isinstance(node, (exp.Lambda,)):
-            # lambda parameters are not columns; their body may still reference columns
-            stack.append(node.this)
-            continue
-        stack.extend(node.iter_expressions())
 
 
 class Tracer:
@@ -168,6 +73,9 @@ class Tracer:
                 return self.scope_index(scope, names.index(name.lower()))
             return {}
         if isinstance(scope.expression, (exp.Lateral, exp.Unnest)) or scope.is_udtf:
+            inner = _lateral_query(scope)
+            if inner is not None:
+                return self.scope_column(inner, name)
             return self.udtf_sources(scope)
         sel = scope.expression
         if not isinstance(sel, exp.Select):
@@ -313,7 +221,9 @@ class Tracer:
         """Source columns for ``table.name`` referenced inside ``scope``."""
         ident: Role = ("DIRECT", IDENTITY, False)
         current: Scope | None = scope
+        sourced = False
         while current is not None:
+            sourced = sourced or bool(current.sources)
             src = None
             if table:
                 src = current.sources.get(table)
@@ -333,7 +243,24 @@ class Tracer:
             current = current.parent if current.is_subquery or current.is_udtf else None
         if table:
             return {f"{table.lower()}.{name.lower()}": {ident}}
+        if not sourced:
+            # no FROM anywhere: a variable or pseudo-column (`SQLERRM`, `@x`), not a column
+            return {}
         return {f"{UNKNOWN}.{name.lower()}": {ident}}
+
+    def clause_sources(self, scope: Scope, subtype: str, col: exp.Expression) -> Sources:
+        """Source columns of a column or subquery used in a clause (see ``clause_columns``).
+
+        ORDER BY may name an output column (`ORDER BY total`, or `ORDER BY 2`, which the
+        qualifier rewrites to the output's name): that is the projection's sources."""
+        if not isinstance(col, exp.Column):
+            return self.subquery_sources(col)
+        if subtype == "SORT" and not col.table and isinstance(scope.expression, exp.Select):
+            lname = col.name.lower()
+            for proj in scope.expression.expressions:
+                if isinstance(proj, exp.Alias) and proj.alias.lower() == lname:
+                    return self.expr_sources(scope, proj)
+        return self.resolve(scope, col.table or None, col.name)
 
     def _unqualified_source(self, scope: Scope, name: str):
         lname = name.lower()
@@ -374,6 +301,19 @@ class Tracer:
         return None
 
 
+def _lateral_query(scope: Scope) -> Scope | None:
+    """The query of `LATERAL (SELECT ...)`: its outputs are the lateral's columns."""
+    body = scope.expression.this if isinstance(scope.expression, exp.Lateral) else None
+    while isinstance(body, exp.Subquery):
+        body = body.this
+    if not isinstance(body, exp.Query):
+        return None
+    for src in scope.sources.values():
+        if isinstance(src, Scope) and src.expression is body:
+            return src
+    return None
+
+
 def _source_by_table_name(scope: Scope, table: str):
     # `SELECT tab2.* FROM tab2 a`: a reference by the table's own name despite the alias
     lname = table.lower()
@@ -397,8 +337,9 @@ def merge_into(out: Sources, more: Sources) -> None:
         out.setdefault(src, set()).update(roles)
 
 
-def clause_columns(scope: Scope) -> Iterable[tuple[str, exp.Column]]:
-    """(subtype, column) for columns a SELECT uses outside its projections."""
+def clause_columns(scope: Scope) -> Iterable[tuple[str, exp.Expression]]:
+    """(subtype, column or subquery) for what a SELECT uses outside its projections
+    (`WHERE id IN (SELECT ...)`: the subquery's outputs filter the rows)."""
     sel = scope.expression
     if not isinstance(sel, exp.Select):
         return
@@ -416,5 +357,8 @@ def clause_columns(scope: Scope) -> Iterable[tuple[str, exp.Column]]:
         if part is None:
             continue
         for node in iter_value_nodes(part):
-            if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
+            if isinstance(node, exp.Column):
+                if not isinstance(node.this, exp.Star):
+                    yield subtype, node
+            elif not isinstance(node, exp.Star):
                 yield subtype, node

@@ -1,0 +1,2 @@
+SELECT 1;
+SELECT now() AS ts, 'nightly' AS label;

@@ -1,0 +1,2 @@
+INSERT INTO dw..orders (id)
+SELECT o.id FROM staging..orders o;
