@@ -28,7 +28,7 @@ from core.permissions import user_can
 from core.services import create_object, update_object
 from lineage.choices import EdgeType, ParseStatus, VersionOrigin
 from lineage.models import DatasetEdge, EtlJob, EtlJobVersion, GraphRevision, LineageEdge
-from lineage.sql import extract_lineage
+from lineage.sql import QUERY, extract_lineage
 
 JOB_OWNER_PERMS = ("view_etljob", "change_etljob", "delete_etljob")
 UNKNOWN_TABLE = "<unknown>"
@@ -69,7 +69,7 @@ def check_writes(actor: Actor, resolver: Resolver, result: dict) -> None:
     names = set(result.get("tables", {}).get("write", []))
     names |= {split_column(c["target"])[0] for c in result.get("columns", [])}
     systems = {}
-    for name in sorted(names - {UNKNOWN_TABLE, ""}):
+    for name in sorted(names - {UNKNOWN_TABLE, QUERY, ""}):
         system = resolver.system_of(name)
         if system is not None:
             systems[system.pk] = system
@@ -394,6 +394,9 @@ def plan(resolver: Resolver, result: dict) -> Plan:
 def _plan_column(resolver: Resolver, out: Plan, column: dict) -> None:
     source_table, source_column = split_column(column["source"])
     target_table, target_column = split_column(column["target"])
+    if target_table == QUERY:
+        # A plain SELECT in a job writes nothing: its output columns are no catalog fields.
+        return
     if source_table == UNKNOWN_TABLE or target_table == UNKNOWN_TABLE:
         resolver.warn(
             f"{column['source']} -> {column['target']}: the table of a column is unknown "

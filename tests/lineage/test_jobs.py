@@ -344,3 +344,12 @@ class WriteRightsTests(LineageTestCase):
         version = submit_sql(Actor.system("loader"), self.customer_job, sql, authorize=True)
         self.assertEqual(version.status, "ok")
         self.assertTrue(Dataset.objects.filter(system__key="crm", name="brand_new").exists())
+
+
+class PlainSelectInJobTests(LineageTestCase):
+    def test_a_plain_select_in_a_job_registers_no_query_dataset_and_no_edges(self):
+        sql = CUSTOMER_SQL + "\nSELECT c.contact_id, c.email FROM public.contacts c;\n"
+        version = submit_sql(Actor(self.engineer), self.customer_job, sql)
+        self.assertEqual(version.status, "ok")
+        self.assertFalse(Dataset.objects.filter(name__contains="<query>").exists())
+        self.assertEqual(len(direct_edges(self.customer_job)), 3)
