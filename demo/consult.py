@@ -115,6 +115,8 @@ def load(actor: Actor) -> None:
         review = workflow.reviews_of(policy).get(status="open")
         for member in ("chair", "member"):
             workflow.cast_vote(Actor(users[member], reason="demo"), review, "approve")
+    # The CDP asks once, so the decision log and the committee's charts have something to show.
+    services.consult(consumer, "profile_unification", DEMO_FIELDS, request_id="demo")
 
 
 def _map_to_deprecated(users) -> None:

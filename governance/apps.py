@@ -6,8 +6,22 @@ class GovernanceConfig(AppConfig):
     verbose_name = "Governance"
 
     def ready(self):
+        # Imported here: apps.py loads before the models these modules need.
+        from django.utils.translation import gettext_lazy as _
+
         from core import roles
+        from core.choices import Role
+        from core.pages import NavItem, register_nav
         from governance import workflows  # noqa: F401  (registers the workflows)
         from governance.roles import ROLE_PERMISSIONS
 
         roles.register(ROLE_PERMISSIONS)
+        people = frozenset({Role.COMMITTEE, Role.STEWARD, Role.ENGINEER})
+        register_nav(
+            NavItem("glossary", _("Glossary"), "definitions-page", people | {Role.VENDOR}, 10),
+            NavItem("reviews", _("Reviews"), "reviews-page", people, 20),
+            NavItem(
+                "conflicts", _("Conflicts"), "conflicts-page",
+                frozenset({Role.COMMITTEE, Role.STEWARD}), 30,
+            ),
+        )  # fmt: skip

@@ -664,6 +664,32 @@ class Ownership(models.Model):
         return self.system or self.dataset
 
 
+class Meeting(models.Model):
+    """A meeting of a committee. Its minutes are the record of the decisions taken since the
+    meeting before it (the reviews decided in between, with their votes)."""
+
+    committee = models.ForeignKey(Committee, on_delete=models.CASCADE, related_name="meetings")
+    held_on = models.DateField()
+    notes = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["committee", "-held_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["committee", "held_on"],
+                name="meeting_once_a_day",
+                violation_error_message="This committee already has a meeting on that day.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.committee} {self.held_on:%Y-%m-%d}"
+
+
 class ConflictResolution(models.Model):
     """A detected conflict the committee has looked at and settled (it leaves the open list)."""
 

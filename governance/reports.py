@@ -38,7 +38,7 @@ LIVE_MAPPINGS = (
 )
 
 
-def _current_versions() -> dict[int, DefinitionVersion]:
+def current_versions() -> dict[int, DefinitionVersion]:
     """Per definition, the version in force, else the pending one (a draft may duplicate an
     approved definition: the committee should see that before approving it)."""
     current: dict[int, DefinitionVersion] = {}
@@ -60,7 +60,7 @@ def detected_conflicts() -> list[Conflict]:
             v.definition.domain,
             {name: getattr(v, name) for name in ATTRIBUTES},
         )
-        for v in _current_versions().values()
+        for v in current_versions().values()
     ]
     live = list(
         FieldMapping.objects.filter(status__in=LIVE_MAPPINGS).select_related(
@@ -154,9 +154,7 @@ def agenda(committee: Committee, now: datetime.datetime | None = None) -> dict:
         "committee": committee.name,
         "domains": committee.domains,
         "generated_at": now,
-        "awaiting_decision": [
-            agenda_item(r, cache) for r in reviews.order_by("opened_at", "id")
-        ],
+        "awaiting_decision": [agenda_item(r, cache) for r in reviews.order_by("opened_at", "id")],
         "overdue_recertifications": [
             {
                 "definition": v.definition.key,
@@ -171,6 +169,29 @@ def agenda(committee: Committee, now: datetime.datetime | None = None) -> dict:
         "conflicts": [c.as_dict() for c in open_conflicts(committee.domains)],
         "other_items": other_items(),
     }
+
+
+def decided_between(committee: Committee, start, end) -> list[dict]:
+    """The committee's reviews decided after day `start` (None: ever) up to and including day
+    `end` (None: now), oldest first, with their votes: the record of a meeting's decisions."""
+    reviews = committee.reviews.exclude(
+        status__in=[ReviewStatus.OPEN, ReviewStatus.WITHDRAWN]
+    ).prefetch_related("votes__voter", "approvers", "committee__memberships__user")
+    if start is not None:
+        reviews = reviews.filter(decided_at__date__gt=start)
+    if end is not None:
+        reviews = reviews.filter(decided_at__date__lte=end)
+    return [
+        {**review_summary(r), "status": r.status, "status_label": r.get_status_display(),
+         "decided_at": r.decided_at, "overridden": r.overridden,
+         "votes": [(v.voter.get_username(), v.get_choice_display(), v.comment)
+                   for v in r.votes.all()]}
+        for r in reviews.order_by("decided_at", "id")
+    ]  # fmt: skip
+
+
+def decided_since(committee: Committee, start) -> list[dict]:
+    return decided_between(committee, start, None)
 
 
 def agenda_item(review: Review, cache: dict) -> dict:

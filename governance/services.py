@@ -29,6 +29,7 @@ from governance.models import (
     DefinitionVersion,
     FieldDefinition,
     FieldMapping,
+    Meeting,
     Ownership,
 )
 from governance.permissions import DEFINITION_PERMS
@@ -411,3 +412,73 @@ def resolve_conflict(actor: Actor, fingerprint: str, note: str) -> ConflictResol
     )
     record_change(actor, ChangeAction.CREATE, resolution)
     return resolution
+
+
+# Meetings and proposals from the pages --------------------------------------------------------
+
+
+@transaction.atomic
+def record_meeting(actor: Actor, committee: Committee, held_on, notes: str = "") -> Meeting:
+    """Record that the committee met; its minutes list what was decided since the last one."""
+    meeting = Meeting(
+        committee=committee, held_on=held_on, notes=(notes or "").strip(),
+        recorded_by=actor.user_or_none,
+    )  # fmt: skip
+    meeting.full_clean()
+    meeting.save()
+    record_change(actor, ChangeAction.CREATE, meeting)
+    return meeting
+
+
+@transaction.atomic
+def save_proposal(
+    actor: Actor,
+    definition: FieldDefinition | None,
+    data: dict,
+    mappings: list[dict],
+    submit: bool = False,
+) -> FieldDefinition:
+    """A steward's proposal: a new definition (or a new version of `definition`) and the catalog
+    fields it maps, saved together; with `submit`, the draft and its draft mappings go to review
+    together. All or nothing: a bad mapping row is a BulkRejected at `mappings[i].field`."""
+    if definition is None:
+        definition = create_definition(actor, data)
+    else:
+        update_definition(actor, definition, data)
+    definition = FieldDefinition.objects.get(pk=definition.pk)
+    problems, created = [], []
+    live = set(
+        definition.mappings.exclude(
+            status__in=[MappingStatus.REJECTED, MappingStatus.RETIRED]
+        ).values_list("field_id", flat=True)
+    )
+    for index, row in enumerate(mappings):
+        field = row["field"]
+        if field.pk in live:
+            continue
+        try:
+            with transaction.atomic():
+                created.append(
+                    create_mapping(
+                        actor,
+                        {
+                            "field": field,
+                            "definition": definition,
+                            "conversion_note": row.get("conversion_note", ""),
+                            "semantics": row.get("semantics", {}),
+                        },
+                    )
+                )
+        except ValidationError as exc:
+            problems += [{"path": f"mappings[{index}].field", "message": m} for m in exc.messages]
+        live.add(field.pk)
+    if problems:
+        raise BulkRejected(problems)
+    if submit:
+        definition_transition(actor, definition, "submit")
+        drafts = definition.mappings.filter(
+            status__in=[MappingStatus.DRAFT, MappingStatus.CHANGES_REQUESTED]
+        )
+        for mapping in drafts:
+            transition(actor, mapping, "submit")
+    return definition

@@ -371,7 +371,7 @@ def progress(rule: Rule, tally: Tally, awaiting: list[str], owners: list[str]) -
         text += f", {tally.request_changes} request(s) for changes"
     text += f"; awaiting {', '.join(awaiting)}" if awaiting else "; every member has voted"
     if rule.owner_decides and owners:
-        text += f"; or {', '.join(owners)} alone"
+        text += f"; {', '.join(owners)} may also decide alone"
     return f"{text}. Rule: {rule.describe()}"
 
 

@@ -139,7 +139,7 @@ class DecisionRuleTests(GovernanceTestCase):
         transition(Actor(self.engineer), mapping, "submit")
         body = self.ok(self.as_(self.committee).get(review_url(open_review(mapping))))
         self.assertEqual(body["may_decide_alone"], ["steward"])
-        self.assertIn("or steward alone", body["progress"])
+        self.assertIn("steward may also decide alone", body["progress"])
         self.assertTrue(body["rule"]["owner_decides"])
 
     def test_a_committee_that_cannot_meet_its_rule_is_refused_when_a_review_would_open(self):
