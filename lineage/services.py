@@ -146,7 +146,8 @@ def update_job(actor: Actor, job: EtlJob, data: dict) -> EtlJob:
 def delete_job(actor: Actor, job: EtlJob) -> None:
     """Delete a job with its versions and edges, in one transaction. The audit trail keeps every
     version's SQL and gets one record per removed column edge; the job's own record says what
-    the deletion took out of the lineage graph (`before.removed`)."""
+    the deletion took out of the lineage graph (`before.removed`). Discovered entities only
+    this job's lineage referred to are retired (see retire_unreferenced)."""
     job = EtlJob.objects.select_for_update().get(pk=job.pk)
     edges = list(
         LineageEdge.objects.filter(job=job).select_related(
@@ -160,11 +161,17 @@ def delete_job(actor: Actor, job: EtlJob) -> None:
         "targets": sorted({e.target.ref for e in edges}),
     }
     job_id = job.pk
+    ends = set()
+    for source_id, target_id in DatasetEdge.objects.filter(job=job).values_list(
+        "source_id", "target_id"
+    ):
+        ends |= {source_id, target_id}
     record_changes(actor, [(ChangeAction.DELETE, e, snapshot(e), None) for e in edges])
     record_change(
         actor, ChangeAction.DELETE, job, before={**snapshot(job), "removed": removed}, after=None
     )
     job.delete()
+    retire_unreferenced(actor, {e.source_id for e in edges} | {e.target_id for e in edges}, ends)
     GraphRevision.objects.create(job_id=job_id)
 
 

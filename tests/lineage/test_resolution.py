@@ -177,6 +177,14 @@ class RetirementTests(LineageTestCase):
         region.refresh_from_db()
         self.assertEqual((stores.status, region.status), (Status.ACTIVE, Status.ACTIVE))
 
+    def test_deleting_the_only_job_referring_to_a_discovered_dataset_retires_it(self):
+        from lineage.services import delete_job
+
+        job = self.add_job(self.engineer, "stores", self.STORES_SQL)
+        delete_job(Actor(self.engineer), job)
+        stores = Dataset.objects.get(system__key="dw", name="ref.stores")
+        self.assertEqual(stores.status, Status.REMOVED)
+
     def test_a_discovered_dataset_another_job_still_uses_stays(self):
         submit_sql(Actor(self.engineer), self.customer_job, self.STORES_SQL)
         sql = "INSERT INTO dw.sales (tier) SELECT region FROM ref.stores;"
