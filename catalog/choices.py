@@ -42,3 +42,12 @@ class Status(models.TextChoices):
     ACTIVE = "active", "Active"
     DEPRECATED = "deprecated", "Deprecated"
     REMOVED = "removed", "Removed"
+
+
+class DescriptionSource(models.TextChoices):
+    """Where a dataset's or field's description came from. Introspection keeps a description
+    in step with the database comment only while it still came from that comment: one written
+    in the catalog (API, admin, manifest) is never overwritten by a comment."""
+
+    WRITTEN = "written", "Written in the catalog"
+    COMMENT = "comment", "Database comment"

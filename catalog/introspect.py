@@ -42,68 +42,101 @@ def _open(url: str):
 
 def introspect(
     url: str,
-    schema: str | None = None,
+    schemas: list[str] | None = None,
     qualify: bool = True,
     on_table: Callable[[str], None] | None = None,
-) -> tuple[list[dict], int]:
-    """Return (dataset rows, table count). Dataset names are lower-cased and qualified with the
-    schema (PostgreSQL, default `public`) or database (MySQL) unless `qualify` is false."""
+) -> tuple[list[dict], int, list[str]]:
+    """Return (dataset rows, table count, schemas read). Dataset names are lower-cased and
+    qualified with their schema (PostgreSQL, default `public`) or database (MySQL, default the
+    URL's) unless `qualify` is false. Table and column comments are the rows' descriptions."""
+    if not qualify and schemas and len(schemas) > 1:
+        raise IntrospectionError("unqualified names need a single schema")
     connection = _open(url)
     try:
         try:
             connection.ensure_connection()
         except Exception as exc:
             raise IntrospectionError(f"cannot connect: {exc}") from None
+        rows = []
         with connection.cursor() as cursor:
-            prefix = _select_schema(connection, cursor, schema)
-            tables = connection.introspection.get_table_list(cursor)
-            native = _native_types(connection, cursor, prefix)
-            rows = []
-            for info in sorted(tables, key=lambda t: t.name):
-                columns = connection.introspection.get_table_description(cursor, info.name)
-                name = info.name.lower()
-                rows.append(
-                    {
-                        "name": f"{prefix}.{name}" if (qualify and prefix) else name,
-                        "kind": "view" if info.type == "v" else "table",
-                        "fields": [
-                            {
-                                "name": col.name.lower(),
-                                "ordinal": position,
-                                "data_type": native.get((name, col.name.lower()))
-                                or _django_type(connection, col),
-                                "nullable": bool(col.null_ok),
-                            }
-                            for position, col in enumerate(columns, start=1)
-                        ],
-                    }
-                )
-                if on_table is not None:
-                    on_table(name)
-        return rows, len(rows)
+            read = _select_schemas(connection, cursor, schemas)
+            for prefix in read:
+                _enter(connection, cursor, prefix)
+                rows.extend(_tables(connection, cursor, prefix, qualify, on_table))
+        return rows, len(rows), [s.lower() for s in read]
     finally:
         connection.close()
         del connections[connection.alias]
 
 
-def _select_schema(connection, cursor, schema: str | None) -> str:
+def _tables(connection, cursor, prefix: str, qualify: bool, on_table) -> list[dict]:
+    tables = connection.introspection.get_table_list(cursor)
+    native = _native_types(connection, cursor, prefix)
+    rows = []
+    for info in sorted(tables, key=lambda t: t.name):
+        columns = connection.introspection.get_table_description(cursor, info.name)
+        name = info.name.lower()
+        rows.append(
+            {
+                "name": f"{prefix.lower()}.{name}" if (qualify and prefix) else name,
+                "kind": "view" if info.type == "v" else "table",
+                "description": _comment(info),
+                "fields": [
+                    {
+                        "name": col.name.lower(),
+                        "ordinal": position,
+                        "data_type": native.get((name, col.name.lower()))
+                        or _django_type(connection, col),
+                        "nullable": bool(col.null_ok),
+                        "description": _comment(col),
+                    }
+                    for position, col in enumerate(columns, start=1)
+                ],
+            }
+        )
+        if on_table is not None:
+            on_table(name)
+    return rows
+
+
+def _comment(info) -> str:
+    # Django reports PostgreSQL and MySQL comments (None or "" when there is none); SQLite
+    # has no comments.
+    return (getattr(info, "comment", None) or "").strip()
+
+
+def _select_schemas(connection, cursor, schemas: list[str] | None) -> list[str]:
+    """The schemas (PostgreSQL) or databases (MySQL) to read, each checked to exist."""
+    wanted = list(dict.fromkeys(s.strip() for s in schemas or [] if s.strip()))
     if connection.vendor == "postgresql":
-        schema = schema or "public"
-        cursor.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [schema])
-        if cursor.fetchone() is None:
-            raise IntrospectionError(f"no schema {schema!r} in that database")
-        # Django lists the tables visible on the search path: point it at the one schema.
+        wanted = wanted or ["public"]
+        cursor.execute("SELECT nspname FROM pg_namespace WHERE nspname = ANY(%s)", [wanted])
+    elif connection.vendor == "mysql":
+        wanted = wanted or [connection.settings_dict["NAME"]]
+        marks = ", ".join(["%s"] * len(wanted))
+        cursor.execute(
+            f"SELECT schema_name FROM information_schema.schemata WHERE schema_name IN ({marks})",
+            wanted,
+        )
+    else:
+        if wanted:
+            raise IntrospectionError("--schema is for PostgreSQL and MySQL; SQLite has one schema")
+        return [""]
+    found = {row[0] for row in cursor.fetchall()}
+    missing = [s for s in wanted if s not in found]
+    if missing:
+        what = "schema" if connection.vendor == "postgresql" else "database"
+        names = ", ".join(repr(s) for s in missing)
+        raise IntrospectionError(f"no {what} {names} in that database")
+    return wanted
+
+
+def _enter(connection, cursor, schema: str) -> None:
+    """Point Django's introspection (which lists what is visible) at one schema."""
+    if connection.vendor == "postgresql":
         cursor.execute(f"SET search_path TO {connection.ops.quote_name(schema)}")
-        return schema.lower()
-    if connection.vendor == "mysql":
-        if schema:
-            raise IntrospectionError(
-                "--schema is for PostgreSQL; for MySQL put the database in the URL"
-            )
-        return connection.settings_dict["NAME"].lower()
-    if schema:
-        raise IntrospectionError("--schema is for PostgreSQL; SQLite has one schema")
-    return ""
+    elif connection.vendor == "mysql":
+        cursor.execute(f"USE {connection.ops.quote_name(schema)}")
 
 
 def _native_types(connection, cursor, schema: str) -> dict[tuple[str, str], str]:

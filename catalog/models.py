@@ -7,7 +7,14 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 
-from catalog.choices import DatasetKind, Environment, Lifecycle, Status, SystemKind
+from catalog.choices import (
+    DatasetKind,
+    DescriptionSource,
+    Environment,
+    Lifecycle,
+    Status,
+    SystemKind,
+)
 from catalog.refs import format_field_ref, parse_dataset_ref, parse_field_ref
 from core.models import KeyedQuerySet, TimeStampedModel
 
@@ -112,6 +119,14 @@ class Dataset(TimeStampedModel):
     name = models.CharField(max_length=255, help_text="As it appears in SQL, lower-cased")
     kind = models.CharField(max_length=20, choices=DatasetKind.choices, default=DatasetKind.TABLE)
     description = models.TextField(blank=True)
+    description_source = models.CharField(
+        max_length=10,
+        choices=DescriptionSource.choices,
+        default=DescriptionSource.WRITTEN,
+        editable=False,
+        help_text="Whether the description is the database comment (kept in step by "
+        "introspection) or was written in the catalog (never overwritten by a comment)",
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     discovered = models.BooleanField(
         default=False, help_text="First seen in lineage rather than registered"
@@ -162,6 +177,14 @@ class Field(TimeStampedModel):
     data_type = models.CharField(max_length=100, blank=True)
     nullable = models.BooleanField(default=True)
     description = models.TextField(blank=True)
+    description_source = models.CharField(
+        max_length=10,
+        choices=DescriptionSource.choices,
+        default=DescriptionSource.WRITTEN,
+        editable=False,
+        help_text="Whether the description is the database comment (kept in step by "
+        "introspection) or was written in the catalog (never overwritten by a comment)",
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     discovered = models.BooleanField(
         default=False, help_text="First seen in lineage rather than registered"

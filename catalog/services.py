@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
-from catalog.choices import DatasetKind, Status
+from catalog.choices import DatasetKind, DescriptionSource, Status
 from catalog.models import Dataset, Field, SourceSystem
 from core.audit import Actor, record_changes, snapshot
 from core.choices import ChangeAction
@@ -44,8 +46,16 @@ def create_dataset(actor: Actor, data: dict) -> Dataset:
     return create_object(actor, Dataset, data)
 
 
+def _written(obj, data: dict) -> dict:
+    """A description changed in the catalog is a person's: a database comment no longer
+    replaces it (see DescriptionSource)."""
+    if "description" in data and (data["description"] or "") != obj.description:
+        return {**data, "description_source": DescriptionSource.WRITTEN}
+    return data
+
+
 def update_dataset(actor: Actor, dataset: Dataset, data: dict) -> Dataset:
-    return update_object(actor, dataset, data)
+    return update_object(actor, dataset, _written(dataset, data))
 
 
 def delete_dataset(actor: Actor, dataset: Dataset) -> None:
@@ -57,7 +67,7 @@ def create_field(actor: Actor, data: dict) -> Field:
 
 
 def update_field(actor: Actor, field_obj: Field, data: dict) -> Field:
-    return update_object(actor, field_obj, data)
+    return update_object(actor, field_obj, _written(field_obj, data))
 
 
 def delete_field(actor: Actor, field_obj: Field) -> None:
@@ -106,6 +116,8 @@ class BulkResult:
     updated: Counts = field(default_factory=Counts)
     unchanged: Counts = field(default_factory=Counts)
     removed: Counts = field(default_factory=Counts)
+    # descriptions written in the catalog that a different database comment did not replace
+    kept_descriptions: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {
@@ -254,16 +266,31 @@ def validate_bulk(
 
 @transaction.atomic
 def bulk_upsert(
-    actor: Actor, system: SourceSystem, datasets, remove_missing: bool = False
+    actor: Actor,
+    system: SourceSystem,
+    datasets,
+    remove_missing: bool = False,
+    *,
+    remove_scope: Callable[[str], bool] | None = None,
+    from_comments: bool = False,
 ) -> BulkResult:
     """Create or update one system's datasets and fields in one go. All or nothing: any bad row
     raises BulkRejected listing every bad row, and nothing is written. Running it twice
     with the same payload changes nothing the second time. With `remove_missing`, registered
-    (not discovered) datasets and fields absent from the payload are marked `removed`."""
+    (not discovered) datasets and fields absent from the payload are marked `removed`; with
+    `remove_scope`, only datasets whose name it accepts (the part of the system that was read).
+    With `from_comments` the payload's descriptions are database comments: they fill empty
+    descriptions and replace those that came from a comment, never one written in the
+    catalog (those are listed in `kept_descriptions`)."""
     rows, errors = validate_bulk(system, datasets)
     if errors:
         raise BulkRejected(errors)
     result = BulkResult(system=system.key)
+    source = DescriptionSource.COMMENT if from_comments else DescriptionSource.WRITTEN
+    for dataset, fields in rows:
+        for obj in (dataset, *fields):
+            obj.description_source = source if obj.description else DescriptionSource.WRITTEN
+    apply = partial(_apply, from_comments=from_comments, kept=result.kept_descriptions)
     audit: list[tuple[str, object, dict | None, dict | None]] = []
 
     existing = {d.name: d for d in Dataset.objects.filter(system=system)}
@@ -274,7 +301,7 @@ def bulk_upsert(
             new_datasets.append(dataset)
             continue
         before = snapshot(current)
-        if _apply(current, dataset, DATASET_ATTRS, clear_discovered=True):
+        if apply(current, dataset, DATASET_ATTRS, clear_discovered=True):
             changed_datasets.append((current, before))
         else:
             result.unchanged.datasets += 1
@@ -282,7 +309,7 @@ def bulk_upsert(
     if changed_datasets:
         Dataset.objects.bulk_update(
             [d for d, _ in changed_datasets],
-            [*DATASET_ATTRS, "discovered", "updated_at"],
+            [*DATASET_ATTRS, "description_source", "discovered", "updated_at"],
             batch_size=1000,
         )
     result.created.datasets = len(new_datasets)
@@ -311,7 +338,7 @@ def bulk_upsert(
                 new_fields.append(field_obj)
                 continue
             before = snapshot(current)
-            if _apply(current, field_obj, FIELD_ATTRS, clear_discovered=True):
+            if apply(current, field_obj, FIELD_ATTRS, clear_discovered=True):
                 changed_fields.append((current, before))
             else:
                 result.unchanged.fields += 1
@@ -325,6 +352,7 @@ def bulk_upsert(
                 current.pk not in payload_ids
                 and not current.discovered
                 and current.status != Status.REMOVED
+                and (remove_scope is None or remove_scope(current.name))
             ):
                 before = snapshot(current)
                 current.status = Status.REMOVED
@@ -352,7 +380,7 @@ def bulk_upsert(
     if all_changed_fields:
         Field.objects.bulk_update(
             [f for f, _ in all_changed_fields],
-            [*FIELD_ATTRS, "discovered", "updated_at"],
+            [*FIELD_ATTRS, "description_source", "discovered", "updated_at"],
             batch_size=2000,
         )
     result.updated.fields = len(changed_fields)
@@ -365,16 +393,21 @@ def bulk_upsert(
     return result
 
 
-def _apply(current, incoming, attrs, clear_discovered: bool) -> bool:
+def _apply(
+    current, incoming, attrs, clear_discovered: bool, from_comments: bool = False, kept=None
+) -> bool:
     """Copy the attributes the payload gave from incoming to current; True if anything changed.
     An attribute left out of the payload keeps its value; a removed entry that reappears is
-    active again."""
+    active again. A description follows DescriptionSource (see bulk_upsert)."""
     changed = False
     given = getattr(incoming, "_given", set(attrs))
     for attr in attrs:
         if attr not in given:
             continue
         value = getattr(incoming, attr)
+        if attr == "description":
+            changed |= _apply_description(current, value, from_comments, kept)
+            continue
         if getattr(current, attr) != value:
             setattr(current, attr, value)
             changed = True
@@ -388,6 +421,21 @@ def _apply(current, incoming, attrs, clear_discovered: bool) -> bool:
     if changed:
         current.updated_at = timezone.now()
     return changed
+
+
+def _apply_description(current, value: str, from_comments: bool, kept) -> bool:
+    if value == current.description:
+        return False
+    if not from_comments:
+        current.description, current.description_source = value, DescriptionSource.WRITTEN
+        return True
+    if current.description and current.description_source != DescriptionSource.COMMENT:
+        if value and kept is not None:
+            kept.append(str(current))  # a person's words win over the database's comment
+        return False
+    current.description = value
+    current.description_source = DescriptionSource.COMMENT if value else DescriptionSource.WRITTEN
+    return True
 
 
 # Import of many systems (manifests, introspection) -------------------------------------------

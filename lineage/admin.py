@@ -9,7 +9,7 @@ from lineage.services import JobService
 @admin.register(EtlJob)
 class EtlJobAdmin(GuardedModelAdminMixin, AuditedModelAdmin):
     service = JobService
-    list_display = ["key", "name", "system", "dialect", "owner", "current_version"]
+    list_display = ["key", "name", "system", "search_path", "dialect", "owner", "current_version"]
     list_filter = ["dialect", "system"]
     search_fields = ["key", "name", "description"]
     list_select_related = ["system", "owner", "current_version"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
@@ -39,7 +40,14 @@ class EtlJob(TimeStampedModel):
         SourceSystem,
         on_delete=models.PROTECT,
         related_name="etl_jobs",
-        help_text="Where the job runs: unqualified table names resolve to its datasets first.",
+        help_text="Where the job runs and its default system: table names resolve to its "
+        "datasets first, and a table found nowhere is registered here as discovered.",
+    )
+    search_path = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="System keys searched in order after the job's own system, for table names "
+        "that are not in it (a name found in several systems outside it is an error).",
     )
     dialect = models.CharField(max_length=20, choices=Dialect.choices, default=Dialect.ANSI)
     schedule = models.CharField(max_length=100, blank=True, help_text="e.g. 'daily 02:00'")
@@ -73,6 +81,28 @@ class EtlJob(TimeStampedModel):
         if self.key:
             self.key = self.key.strip().lower()
         super().clean_fields(exclude)
+
+    def clean(self) -> None:
+        path = self.search_path
+        if path is None:
+            path = self.search_path = []
+        if not isinstance(path, list) or not all(isinstance(k, str) for k in path):
+            raise ValidationError({"search_path": "A list of system keys, in search order."})
+        keys = [k.strip().lower() for k in path]
+        problems = []
+        for key in sorted({k for k in keys if keys.count(k) > 1}):
+            problems.append(f"{key!r} is listed twice.")
+        if self.system_id is not None and self.system.key in keys:
+            problems.append(
+                f"{self.system.key!r} is the job's own system, which is always searched first."
+            )
+        known = set(SourceSystem.objects.filter(key__in=keys).values_list("key", flat=True))
+        unknown = [k for k in keys if k not in known]
+        if unknown:
+            problems.append(f"No system {', '.join(repr(k) for k in unknown)}.")
+        if problems:
+            raise ValidationError({"search_path": problems})
+        self.search_path = keys
 
 
 class EtlJobVersion(AppendOnlyModel):

@@ -223,7 +223,7 @@ def record_event(
     if job is None:
         job = _create_job(actor, event, fallback, result)
     job = EtlJob.objects.select_for_update().select_related("system").get(pk=job.pk)
-    resolver = Resolver(actor, job.system)
+    resolver = Resolver.for_job(actor, job)
     if authorize:
         check_writes(actor, resolver, result)
     for side in ("inputs", "outputs"):

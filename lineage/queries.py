@@ -15,7 +15,7 @@ from lineage import graph as g
 from lineage import graphstore
 from lineage.choices import ParseStatus
 from lineage.models import EtlJob, LineageEdge
-from lineage.services import Resolver, edge_key, parse, parse_status, plan
+from lineage.services import Resolver, assess, edge_key, parse, plan
 
 # Systems whose fields are derived: a field there without upstream is an orphan.
 DERIVED_KINDS = (SystemKind.WAREHOUSE, SystemKind.MART)
@@ -215,9 +215,9 @@ def check_change(job: EtlJob, sql: str) -> dict:
     """What submitting `sql` to `job` would do, without saving anything: edges added and
     removed, fields that would lose their lineage, and everything downstream of the changed
     fields with the owners to tell. `breaking` is true when some field loses its lineage."""
-    resolver = Resolver(None, job.system, create=False)
+    resolver = Resolver.for_job(None, job, create=False)
     result = parse(resolver, sql, job.dialect)
-    status, errors = parse_status(result)
+    status, errors, failed = assess(resolver, result, sql)
     report = {"job": job.key, "status": status, "errors": errors, "breaking": False}
     current = {
         edge_key(e): e
@@ -225,7 +225,7 @@ def check_change(job: EtlJob, sql: str) -> dict:
             "source__dataset__system", "target__dataset__system"
         )
     }
-    proposed = {} if status == ParseStatus.FAILED else plan(resolver, result).edges
+    proposed = {} if status == ParseStatus.FAILED else plan(resolver, result, failed).edges
     if status == ParseStatus.FAILED:
         proposed = current  # a failed version changes nothing: the job keeps its edges
     report["warnings"] = resolver.warnings

@@ -12,13 +12,15 @@ replaces the job's edges. Policy for errors:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef, Q
 from guardian.shortcuts import assign_perm
 
+from catalog.choices import Status
 from catalog.models import Dataset, Field, SourceSystem
 from catalog.services import create_dataset, create_field
 from core.audit import Actor, record_change, record_changes, snapshot
@@ -144,7 +146,8 @@ def update_job(actor: Actor, job: EtlJob, data: dict) -> EtlJob:
 def delete_job(actor: Actor, job: EtlJob) -> None:
     """Delete a job with its versions and edges, in one transaction. The audit trail keeps every
     version's SQL and gets one record per removed column edge; the job's own record says what
-    the deletion took out of the lineage graph (`before.removed`)."""
+    the deletion took out of the lineage graph (`before.removed`). Discovered entities only
+    this job's lineage referred to are retired (see retire_unreferenced)."""
     job = EtlJob.objects.select_for_update().get(pk=job.pk)
     edges = list(
         LineageEdge.objects.filter(job=job).select_related(
@@ -158,11 +161,17 @@ def delete_job(actor: Actor, job: EtlJob) -> None:
         "targets": sorted({e.target.ref for e in edges}),
     }
     job_id = job.pk
+    ends = set()
+    for source_id, target_id in DatasetEdge.objects.filter(job=job).values_list(
+        "source_id", "target_id"
+    ):
+        ends |= {source_id, target_id}
     record_changes(actor, [(ChangeAction.DELETE, e, snapshot(e), None) for e in edges])
     record_change(
         actor, ChangeAction.DELETE, job, before={**snapshot(job), "removed": removed}, after=None
     )
     job.delete()
+    retire_unreferenced(actor, {e.source_id for e in edges} | {e.target_id for e in edges}, ends)
     GraphRevision.objects.create(job_id=job_id)
 
 
@@ -184,22 +193,48 @@ def split_column(name: str) -> tuple[str, str]:
 class Resolver:
     """Maps table names as written in SQL to catalog datasets, and columns to fields.
 
-    A name resolves, in order: `system:dataset` as written (OpenLineage); a dataset of that
-    name in the job's system; the one dataset of that name in any system; `<system>.<rest>`
-    where the first part is a system key; for a name without a schema, the one dataset of the
-    job's system named `<schema>.<name>`. Anything else is a new dataset of the job's system.
-    With `create`, unknown datasets and fields are registered as `discovered` (audited);
-    without it (the pre-change check) they are returned unsaved."""
+    A name resolves, in order: `system:dataset` as written (OpenLineage); then, system by
+    system along the job's system and its search path, a dataset of that name (or, for a name
+    without a schema, the one dataset of that system named `<schema>.<name>`): the first system
+    that has it wins; then the one dataset of that name in any other system; then
+    `<system>.<rest>` where the first part is a system key. A name held by datasets of several
+    systems, none of them on the path, is ambiguous: it resolves to nothing and the statements
+    naming it get an error (`ambiguous`). Anything else is a new dataset of the job's system.
+    With `create`, unknown datasets and fields are registered as `discovered` (audited), and a
+    retired discovered one named again is active again; without it (the pre-change check) they
+    are returned unsaved."""
 
-    def __init__(self, actor: Actor, system: SourceSystem, create: bool = True):
+    def __init__(
+        self,
+        actor: Actor,
+        system: SourceSystem,
+        create: bool = True,
+        search_path: list[SourceSystem] = (),
+    ):
         self.actor = actor
         self.system = system
         self.create = create
+        self.path = [system, *(s for s in search_path if s.pk != system.pk)]
         self.warnings: list[dict] = []
+        self.ambiguous: dict[str, list[str]] = {}
+        self._found: dict[str, tuple[SourceSystem, str, Dataset | None] | None] = {}
         self._datasets: dict[str, Dataset | None] = {}
         self._fields: dict[tuple[int | str, str], Field | None] = {}
         self._loaded: set[int] = set()
         self._ordinals: dict[int, int] = {}
+
+    @classmethod
+    def for_job(cls, actor: Actor, job: EtlJob, create: bool = True) -> Resolver:
+        """A resolver for `job`: its system first, then its search path in order."""
+        keys = list(job.search_path or [])
+        systems = {s.key: s for s in SourceSystem.objects.filter(key__in=keys)}
+        resolver = cls(
+            actor, job.system, create=create, search_path=[systems[k] for k in keys if k in systems]
+        )
+        for key in keys:
+            if key not in systems:
+                resolver.warn(f"The search path names system {key!r}, which no longer exists.")
+        return resolver
 
     def warn(self, message: str, statement: int | None = None) -> None:
         item = {"statement": statement, "message": message}
@@ -210,12 +245,16 @@ class Resolver:
         """The dataset `name` stands for, registering it as discovered when unknown."""
         name = name.lower()
         if name not in self._datasets:
-            found = self._find(name)
+            found = self.lookup(name)
             if found is None:
                 self._datasets[name] = None
             else:
                 system, dataset_name, dataset = found
-                self._datasets[name] = dataset or self._new(system, dataset_name)
+                if dataset is None:
+                    dataset = self._new(system, dataset_name)
+                elif self.create:
+                    dataset = _revive(self.actor, dataset)
+                self._datasets[name] = dataset
         return self._datasets[name]
 
     def known(self, name: str) -> Dataset | None:
@@ -224,7 +263,7 @@ class Resolver:
         if name in self._datasets:
             found = self._datasets[name]
             return found if found is not None and found.pk else None
-        found = self._find(name)
+        found = self.lookup(name)
         return found[2] if found is not None else None
 
     def system_of(self, name: str) -> SourceSystem | None:
@@ -233,8 +272,16 @@ class Resolver:
         if name in self._datasets:
             found = self._datasets[name]
             return found.system if found is not None else None
-        found = self._find(name)
+        found = self.lookup(name)
         return found[0] if found is not None else None
+
+    def lookup(self, name: str) -> tuple[SourceSystem, str, Dataset | None] | None:
+        """(system, dataset name, dataset or None when new) for `name`; None when it cannot be
+        recorded (an unknown system, an ambiguous name)."""
+        name = name.lower()
+        if name not in self._found:
+            self._found[name] = self._find(name)
+        return self._found[name]
 
     def _find(self, name: str) -> tuple[SourceSystem, str, Dataset | None] | None:
         datasets = Dataset.objects.select_related("system")
@@ -245,23 +292,49 @@ class Resolver:
                 self.warn(f"Unknown system {key!r} in {name!r}: not recorded.")
                 return None
             return system, rest, datasets.filter(system=system, name=rest).first()
-        found = datasets.filter(system=self.system, name=name).first()
-        if found is not None:
-            return self.system, name, found
-        others = list(datasets.filter(name=name)[:2])
-        if len(others) == 1:
-            return others[0].system, name, others[0]
         first, dot, rest = name.partition(".")
+        # Registered datasets first, along the path; then elsewhere; a discovered dataset
+        # (a guess lineage made earlier) only after both, so a guess never shadows a dataset
+        # somebody registered.
+        found = self._along_path(name, dot, discovered=False)
+        if found is not None:
+            return found
+        others = datasets.filter(name=name, discovered=False).exclude(system__in=self.path)
+        # A removed dataset counts only when no other system has the name in use.
+        candidates = list(others.exclude(status=Status.REMOVED)) or list(others)
+        if len(candidates) == 1:
+            return candidates[0].system, name, candidates[0]
+        if candidates:
+            self.ambiguous[name] = sorted({d.system.key for d in candidates})
+            return None
+        found = self._along_path(name, dot, discovered=True)
+        if found is not None:
+            return found
+        others = datasets.filter(name=name, discovered=True).exclude(system__in=self.path)
+        candidates = list(others.exclude(status=Status.REMOVED)) or list(others)
+        if len(candidates) == 1:
+            return candidates[0].system, name, candidates[0]
         system = SourceSystem.objects.filter(key=first).exclude(pk=self.system.pk).first()
         if dot and system is not None:
             return system, rest, datasets.filter(system=system, name=rest).first()
-        if not dot:
-            suffixed = list(datasets.filter(system=self.system, name__endswith=f".{name}")[:2])
-            if len(suffixed) == 1:
-                return self.system, suffixed[0].name, suffixed[0]
-        if others:
-            self.warn(f"{name!r} names datasets in several systems; read as {self.system.key}.")
+        if candidates:
+            self.ambiguous[name] = sorted({d.system.key for d in candidates})
+            return None
         return self.system, name, None
+
+    def _along_path(
+        self, name: str, dotted: str, discovered: bool
+    ) -> tuple[SourceSystem, str, Dataset] | None:
+        datasets = Dataset.objects.select_related("system").filter(discovered=discovered)
+        for system in self.path:
+            found = datasets.filter(system=system, name=name).first()
+            if found is not None:
+                return system, name, found
+            if not dotted:
+                suffixed = list(datasets.filter(system=system, name__endswith=f".{name}")[:2])
+                if len(suffixed) == 1:
+                    return system, suffixed[0].name, suffixed[0]
+        return None
 
     def _new(self, system: SourceSystem, name: str) -> Dataset | None:
         data = {"system": system, "name": name, "discovered": True}
@@ -285,6 +358,8 @@ class Resolver:
                 self._fields[(dataset.pk, f.name)] = f
         if key not in self._fields:
             self._fields[key] = self._new_field(dataset, column)
+        elif self.create and self._fields[key] is not None:
+            self._fields[key] = _revive(self.actor, self._fields[key])
         return self._fields[key]
 
     def _new_field(self, dataset: Dataset, column: str) -> Field | None:
@@ -311,6 +386,14 @@ class Resolver:
         for dataset_id, name in rows.values_list("dataset_id", "name"):
             columns.setdefault(dataset_id, []).append(name)
         return {t: columns[d.pk] for t, d in found.items() if d is not None and d.pk in columns}
+
+
+def _revive(actor: Actor, obj):
+    """A discovered dataset or field that had been retired (no lineage referred to it) and is
+    named by lineage again is active again (audited)."""
+    if not (obj.discovered and obj.status == Status.REMOVED):
+        return obj
+    return update_object(actor, obj, {"status": Status.ACTIVE})
 
 
 # Parsing and planning edges ------------------------------------------------------------------
@@ -351,6 +434,58 @@ def parse_status(result: dict) -> tuple[str, list[dict]]:
     return (ParseStatus.FAILED if len(errors) == len(statements) else ParseStatus.PARTIAL), errors
 
 
+def assess(resolver: Resolver, result: dict, sql: str = "") -> tuple[str, list[dict], set[int]]:
+    """(status, errors, indexes of failed statements): the parser's errors plus a statement
+    error for each table name that cannot be resolved without guessing (see Resolver)."""
+    status, errors = parse_status(result)
+    extra = resolution_errors(resolver, result, sql)
+    failed = {e["statement"] for e in errors if e["statement"] is not None}
+    if not extra:
+        return status, errors, failed
+    failed |= {e["statement"] for e in extra}
+    errors = sorted([*errors, *extra], key=lambda e: (e["statement"] or 0, e["line"] or 0))
+    total = len(result.get("statements", []))
+    return (ParseStatus.FAILED if len(failed) >= total else ParseStatus.PARTIAL), errors, failed
+
+
+def resolution_errors(resolver: Resolver, result: dict, sql: str = "") -> list[dict]:
+    """One error per statement and ambiguous table name it reads or writes."""
+    union = set(result["tables"]["read"]) | set(result["tables"]["write"])
+    errors = []
+    for statement in result.get("statements", []):
+        names = [*statement["tables"]["read"], *statement["tables"]["write"]]
+        for name in dict.fromkeys(n for n in names if n in union):
+            if resolver.lookup(name) is not None or name not in resolver.ambiguous:
+                continue
+            systems = resolver.ambiguous[name]
+            line, column = _locate(sql, name, statement.get("line") or 1)
+            searched = ", ".join(s.key for s in resolver.path)
+            errors.append(
+                {
+                    "statement": statement["index"],
+                    "line": line,
+                    "column": column,
+                    "message": f"Table {name!r} is ambiguous: systems {', '.join(systems)} "
+                    f"each have a dataset of that name, and none of them is searched by this "
+                    f"job ({searched}). Add the right one to the job's search path or write "
+                    f"the name with its system; nothing was recorded for it.",
+                }
+            )
+    return errors
+
+
+def _locate(sql: str, name: str, line: int) -> tuple[int, int]:
+    """Line and column of `name` (quoted or not) from line `line` on; else that line."""
+    parts = [re.escape(p) for p in name.split(".")]
+    pattern = r"""[`"\[]?\s*\.\s*[`"\[]?""".join(parts)
+    lines = sql.splitlines()
+    for number in range(line, len(lines) + 1):
+        match = re.search(rf"(?<![\w.]){pattern}(?![\w])", lines[number - 1], re.IGNORECASE)
+        if match:
+            return number, match.start() + 1
+    return line, 1
+
+
 @dataclass
 class Plan:
     """The edges a version would produce, as model instances not yet saved."""
@@ -374,21 +509,50 @@ def edge_key(edge: LineageEdge) -> tuple:
     return (_key(edge.source), _key(edge.target), edge.type, edge.subtype)
 
 
-def plan(resolver: Resolver, result: dict) -> Plan:
+def plan(resolver: Resolver, result: dict, failed: set[int] = frozenset()) -> Plan:
+    """The edges of `result`; the statements in `failed` (and those with a parser error) count
+    as failed for carrying earlier edges over."""
     out = Plan()
     union = set(result["tables"]["read"]) | set(result["tables"]["write"])
     for statement in result["statements"]:
         writes = [resolver.dataset(t) for t in statement["tables"]["write"] if t in union]
-        reads = [resolver.dataset(t) for t in statement["tables"]["read"] if t in union]
-        (out.failed_writes if statement.get("error") else out.parsed_writes).update(
+        bad = statement.get("error") or statement["index"] in failed
+        (out.failed_writes if bad else out.parsed_writes).update(
             d.pk for d in writes if d is not None
         )
-        for source in reads:
-            for target in writes:
-                out.add_dataset_pair(source, target)
+    for source, target in script_table_pairs(result["statements"], union):
+        out.add_dataset_pair(resolver.dataset(source), resolver.dataset(target))
     for column in result["columns"]:
         _plan_column(resolver, out, column)
     return out
+
+
+def script_table_pairs(statements: list[dict], real: set[str]) -> list[tuple[str, str]]:
+    """(read, written) table pairs of the script's statements, composed through the tables
+    that are not `real` (temp tables, created and dropped by the script), so a temp table
+    never becomes a dataset and its sources feed what it fed."""
+    into: dict[str, list[str]] = {}
+    for statement in statements:
+        for target in statement["tables"]["write"]:
+            for source in statement["tables"]["read"]:
+                if source != target and source not in into.setdefault(target, []):
+                    into[target].append(source)
+
+    def sources(table: str, seen: frozenset) -> list[str]:
+        out: list[str] = []
+        for source in into.get(table, []):
+            if source in real:
+                out.append(source)
+            elif source not in seen:
+                out.extend(sources(source, seen | {source}))
+        return out
+
+    pairs = {}
+    for target in into:
+        if target in real:
+            for source in sources(target, frozenset({target})):
+                pairs[(source, target)] = None
+    return list(pairs)
 
 
 def _plan_column(resolver: Resolver, out: Plan, column: dict) -> None:
@@ -403,11 +567,15 @@ def _plan_column(resolver: Resolver, out: Plan, column: dict) -> None:
             "(give the catalog its schema); edge not recorded."
         )
         return
-    if "*" in (source_column, target_column):
+    if target_column == "*":
         resolver.warn(
             f"{column['source']} -> {column['target']}: '*' could not be expanded (register "
             f"the columns of {source_table}); only table-level lineage recorded."
         )
+        out.add_dataset_pair(resolver.dataset(source_table), resolver.dataset(target_table))
+        return
+    if source_column == "*":
+        # COUNT(*) and the like: the rows of the source, no column of it; table-level lineage.
         out.add_dataset_pair(resolver.dataset(source_table), resolver.dataset(target_table))
         return
     source_ds, target_ds = resolver.dataset(source_table), resolver.dataset(target_table)
@@ -467,7 +635,7 @@ def submit_sql(
     With `authorize` (API callers), raises WriteDenied, storing nothing, when the SQL writes
     into a system the actor may not change."""
     job = EtlJob.objects.select_for_update().select_related("system").get(pk=job.pk)
-    resolver = Resolver(actor, job.system)
+    resolver = Resolver.for_job(actor, job)
     result = parse(resolver, sql, job.dialect)
     if authorize:
         check_writes(actor, resolver, result)
@@ -485,8 +653,8 @@ def record_version(
     payload: dict | None = None,
 ) -> EtlJobVersion:
     """Store a version from a parser-shaped `result`; apply its edges unless it failed."""
-    status, errors = parse_status(result)
-    out = plan(resolver, result) if status != ParseStatus.FAILED else Plan()
+    status, errors, failed = assess(resolver, result, sql)
+    out = plan(resolver, result, failed) if status != ParseStatus.FAILED else Plan()
     carried = carried_over(job, out) if status == ParseStatus.PARTIAL else []
     for edge in carried:
         resolver.warn(f"{edge.source.ref} -> {edge.target.ref}: kept from an earlier version.")
@@ -534,6 +702,11 @@ def _replace_edges(
         if edge_key(edge) not in out.edges:
             edge.pk = None
             new.append(edge)
+    old_datasets = set()
+    for source_id, target_id in DatasetEdge.objects.filter(job=job).values_list(
+        "source_id", "target_id"
+    ):
+        old_datasets |= {source_id, target_id}
     LineageEdge.objects.filter(job=job).delete()
     LineageEdge.objects.bulk_create(new, batch_size=2000)
     DatasetEdge.objects.filter(job=job).delete()
@@ -552,7 +725,55 @@ def _replace_edges(
         (ChangeAction.CREATE, e, None, snapshot(e)) for k, e in fresh.items() if k not in old
     ]
     record_changes(actor, changes)
+    old_fields = {e.source_id for e in old.values()} | {e.target_id for e in old.values()}
+    retire_unreferenced(actor, old_fields, old_datasets)
     GraphRevision.objects.create(job_id=job.pk)
+
+
+def retire_unreferenced(actor: Actor, field_ids: set[int], dataset_ids: set[int]) -> None:
+    """Retire (mark `removed`, audited) the discovered fields among `field_ids` and discovered
+    datasets among `dataset_ids` (and the datasets of those fields) that no lineage edge of any
+    job refers to any more: they were only known from lineage, and that lineage is gone. A
+    discovered dataset holding a registered field, or a referenced one, stays."""
+    used_field = LineageEdge.objects.filter(Q(source=OuterRef("pk")) | Q(target=OuterRef("pk")))
+    fields = list(
+        Field.objects.filter(~Exists(used_field), pk__in=field_ids, discovered=True)
+        .exclude(status=Status.REMOVED)
+        .select_related("dataset__system")
+    )
+    dataset_ids = set(dataset_ids) | {f.dataset_id for f in fields}
+    used_dataset = DatasetEdge.objects.filter(Q(source=OuterRef("pk")) | Q(target=OuterRef("pk")))
+    used_column = LineageEdge.objects.filter(
+        Q(source__dataset=OuterRef("pk")) | Q(target__dataset=OuterRef("pk"))
+    )
+    kept_field = Field.objects.filter(dataset=OuterRef("pk"), discovered=False).exclude(
+        status=Status.REMOVED
+    )
+    datasets = list(
+        Dataset.objects.filter(
+            ~Exists(used_dataset),
+            ~Exists(used_column),
+            ~Exists(kept_field),
+            pk__in=dataset_ids,
+            discovered=True,
+        )
+        .exclude(status=Status.REMOVED)
+        .select_related("system")
+    )
+    retired_ids = {f.pk for f in fields}
+    fields += list(
+        Field.objects.filter(dataset__in=datasets, discovered=True)
+        .exclude(status=Status.REMOVED)
+        .exclude(pk__in=retired_ids)
+        .select_related("dataset__system")
+    )
+    changes = []
+    for obj in [*fields, *datasets]:
+        before = snapshot(obj)
+        obj.status = Status.REMOVED
+        obj.save(update_fields=["status", "updated_at"])
+        changes.append((ChangeAction.UPDATE, obj, before, snapshot(obj)))
+    record_changes(actor, changes)
 
 
 def rebuild(actor: Actor, jobs=None) -> dict[str, int]:
@@ -566,7 +787,7 @@ def rebuild(actor: Actor, jobs=None) -> dict[str, int]:
             counts["skipped"] += 1
             continue
         with transaction.atomic():
-            resolver = Resolver(actor, job.system)
+            resolver = Resolver.for_job(actor, job)
             result = parse(resolver, latest.sql, job.dialect)
             if result == latest.result and latest.dialect == job.dialect:
                 counts["unchanged"] += 1

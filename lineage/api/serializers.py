@@ -26,7 +26,19 @@ class EtlJobSerializer(ValidatedModelSerializer):
         allow_null=True,
         help_text="Username; defaults to whoever registers the job.",
     )
-    system = serializers.SlugRelatedField(slug_field="key", queryset=SourceSystem.objects.all())
+    system = serializers.SlugRelatedField(
+        slug_field="key",
+        queryset=SourceSystem.objects.all(),
+        help_text="Where the job runs and its default system: table names resolve to its "
+        "datasets first, and a table found nowhere is registered here as discovered.",
+    )
+    search_path = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="System keys searched in order after `system` for table names it does not "
+        "have; the first system holding the name wins. A name held by several systems, none "
+        "of them searched, is an error of the statement naming it.",
+    )
     current_version = BriefJobVersionSerializer(read_only=True)
 
     class Meta:
@@ -38,6 +50,7 @@ class EtlJobSerializer(ValidatedModelSerializer):
             "name",
             "owner",
             "system",
+            "search_path",
             "dialect",
             "schedule",
             "description",

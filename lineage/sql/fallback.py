@@ -166,9 +166,36 @@ def _real_writes(
     return resolved
 
 
+_TEMP_WORDS = ("TEMP", "TEMPORARY")
+
+
+def _lifecycle(text: str, kind: str, writes: list[str]) -> tuple[list[tuple[str, str]], bool]:
+    """What a CREATE or DROP the parser could not read does to the script's tables, and
+    whether the created table is a temp table, so it is collapsed like one."""
+    toks = _lex(text)
+    if not toks:
+        return [], False
+    words = [t.normalized.upper() if t.is_keyword else t.value.upper() for t in toks]
+    if kind == "create_table" and writes:
+        head = words[: words.index("TABLE")] if "TABLE" in words else []
+        temp = any(w in _TEMP_WORDS for w in head) or writes[0].startswith("#")
+        return [("create", writes[0])], temp
+    if kind == "drop" and len(words) > 2 and words[1] in ("TABLE", "VIEW"):
+        j = 2
+        while j < len(words) and words[j] in ("IF", "EXISTS"):
+            j += 1
+        name = _Names(toks, words).at(j)
+        return ([("drop", name)] if name else []), False
+    return [], False
+
+
 def apply_fallback(text: str, st: StatementLineage) -> None:
     """Add the token scan's tables to ``st`` (its kind too, unless already known)."""
     kind, reads, writes = fallback_tables(text)
     st.set_kind(kind)
     add_unique(st.reads, reads)
     add_unique(st.writes, writes)
+    events, temp = _lifecycle(text, kind, writes)
+    st.lifecycle.extend(events)
+    if temp:
+        st.temp_tables.add(writes[0])

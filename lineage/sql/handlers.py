@@ -42,6 +42,12 @@ def _mark_temp(session: Session, st: StatementLineage, name: str) -> None:
     st.temp_tables.add(name)
 
 
+def _in_pg_temp(target: exp.Expression) -> bool:
+    """PostgreSQL's `pg_temp.name` is a temp table (the schema is the session's own)."""
+    db = target.args.get("db") if isinstance(target, exp.Table) else None
+    return isinstance(db, exp.Identifier) and db.name.lower() == "pg_temp"
+
+
 # ---------------------------------------------------------------------- CREATE
 def create(session: Session, tree: exp.Expression, st: StatementLineage) -> None:
     kind = (tree.args.get("kind") or "").upper()
@@ -62,7 +68,11 @@ def create(session: Session, tree: exp.Expression, st: StatementLineage) -> None
     if not name:
         return
     props = tree.args.get("properties")
-    if (props is not None and props.find(exp.TemporaryProperty)) or name.startswith("#"):
+    if (
+        (props is not None and props.find(exp.TemporaryProperty))
+        or name.startswith("#")
+        or _in_pg_temp(target)
+    ):
         _mark_temp(session, st, name)
     add_unique(st.writes, [name])
     st.lifecycle.append(("create", name))
@@ -327,16 +337,43 @@ _EXCHANGE = re.compile(
 )
 _RENAME = re.compile(r"(?:TABLE\s+)?([\w.`\"\[\]]+)\s+TO\s+([\w.`\"\[\]]+)", re.I)
 _UNLOAD = re.compile(r"\s*\(\s*'((?:[^']|'')*)'\s*\)\s*TO\s+'([^']*)'", re.I | re.S)
+# Clauses of a CREATE that sqlglot does not read (it then keeps the whole statement as a raw
+# Command) and that say nothing about lineage: PostgreSQL's `ON COMMIT DROP` and the SQL
+# standard's `LOCAL`/`GLOBAL` before TEMPORARY.
+_CREATE_NOISE = (
+    re.compile(r"\bON\s+COMMIT\s+(?:DROP|DELETE\s+ROWS|PRESERVE\s+ROWS)\b", re.I),
+    re.compile(r"\b(?:LOCAL|GLOBAL)\s+(?=TEMP(?:ORARY)?\b)", re.I),
+)
+
+
+def _create_command(session: Session, rest: str, st: StatementLineage) -> None:
+    """A CREATE sqlglot kept as raw text: read again without the clauses it cannot take, else
+    by the token scan, so a temp table is still known as one (and never reaches the result)."""
+    text = "CREATE " + rest
+    for noise in _CREATE_NOISE:
+        text = noise.sub(" ", text)
+    try:
+        tree = sqlglot.parse_one(text, read=session.dialect)
+    except Exception:
+        tree = None
+    if isinstance(tree, exp.Create):
+        create(session, tree, st)
+        return
+    apply_fallback(text, st)
+    for name in st.temp_tables:
+        session.temps.add(name)
 
 
 def command(session: Session, tree: exp.Expression, st: StatementLineage) -> None:
     """Statements sqlglot keeps as raw text: Hive EXCHANGE PARTITION, MySQL RENAME TABLE,
-    Redshift UNLOAD."""
+    Redshift UNLOAD, and CREATEs with clauses it does not read."""
     st.set_kind("other")
     head = str(tree.this).upper()
     rest = tree.expression
     rest = rest.name if isinstance(rest, exp.Literal) else str(rest or "")
-    if head == "ALTER":
+    if head == "CREATE":
+        _create_command(session, rest, st)
+    elif head == "ALTER":
         m = _EXCHANGE.match(rest)
         if m:
             add_unique(st.writes, [plain_name(m.group(1))])

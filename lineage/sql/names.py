@@ -36,6 +36,8 @@ def table_name(t: exp.Expression) -> str | None:
         and ("/" in name or ":" in name)
     ):
         return "path:" + name.lower()
+    if catalog is None and db is not None and db.lower() == "pg_temp":
+        return name.lower()  # PostgreSQL's own schema for the session's temp tables
     if catalog and db == "":
         return f"{catalog}..{name}".lower()  # T-SQL `db..tab`: the default schema
     parts = [p for p in (catalog, db) if p]

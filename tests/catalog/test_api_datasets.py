@@ -141,6 +141,21 @@ class DatasetEndpointTests(EndpointRulesMixin, CatalogTestCase):
         self.assertEqual(response.status_code, 200)
         self.assertFalse(response.json()["discovered"])
 
+    def test_a_description_written_through_the_api_is_marked_written_not_a_comment(self):
+        Dataset.objects.filter(pk=self.transactions.pk).update(
+            description="From the database", description_source="comment"
+        )
+        url = dataset_url("pos:sales.transactions")
+        self.assertEqual(self.as_(self.engineer).get(url).json()["description_source"], "comment")
+        response = self.as_(self.engineer).patch(
+            url, {"description": "Till receipts", "description_source": "comment"}
+        )
+        self.assertEqual(response.status_code, 200, response.content)
+        self.assertEqual(
+            (response.json()["description"], response.json()["description_source"]),
+            ("Till receipts", "written"),
+        )
+
     def test_deleting_a_dataset_with_fields_is_409_listing_them_and_deletes_nothing(self):
         response = self.as_(self.engineer).delete(dataset_url("pos:sales.transactions"))
         body = self.assert_error(response, 409, code="protected")

@@ -760,3 +760,34 @@ def test_a_failure_of_the_analysis_itself_is_reported_and_keeps_table_lineage(mo
         "column": 1,
     }
     assert st["tables"] == {"read": ["s"], "write": ["dw.t"]}
+
+
+def test_a_temp_table_with_clauses_sqlglot_does_not_read_is_still_collapsed():
+    # ON COMMIT DROP made sqlglot keep the CREATE as raw text: the temp table was read as a
+    # real table and its sources were lost
+    result = lineage("temp_on_commit_drop.sql", "postgres")
+    assert_gone(result, "tmp_order_net")
+    assert result["tables"] == {"read": ["shop.orders"], "write": ["mart.daily"]}
+    assert edges(result["columns"]) == {
+        ("shop.orders.*", "mart.daily.n", "DIRECT", "AGGREGATION"),
+        ("shop.orders.amount", "mart.daily.total", "DIRECT", "AGGREGATION"),
+        ("shop.orders.discount", "mart.daily.total", "DIRECT", "AGGREGATION"),
+    }
+
+
+def test_local_temporary_and_pg_temp_names_are_the_same_temp_table():
+    result = lineage("temp_local_columns_on_commit.sql", "postgres")
+    assert_gone(result, "tmp_paid", "pg_temp.tmp_paid")
+    assert result["tables"] == {"read": ["shop.orders"], "write": ["mart.paid"]}
+    assert edges(result["columns"]) == {
+        ("shop.orders.*", "mart.paid.n", "DIRECT", "AGGREGATION"),
+        ("shop.orders.amount", "mart.paid.total", "DIRECT", "AGGREGATION"),
+    }
+
+
+def test_a_temp_or_dropped_table_whose_create_does_not_parse_is_still_collapsed():
+    result = lineage("temp_broken_create.sql", "postgres")
+    assert [bool(s["error"]) for s in result["statements"]] == [True, False, True, False, False]
+    assert_gone(result, "tmp_x", "work.step")
+    assert result["tables"] == {"read": ["shop.orders"], "write": ["mart.t", "mart.u"]}
+    assert result["columns"] == []  # nothing traced into the temp tables: no edge invented
