@@ -10,11 +10,11 @@ from catalog.models import Dataset, Field
 from tests.catalog.helpers import (
     DATASETS_URL,
     CatalogTestCase,
-    EndpointRulesMixin,
     add_dataset,
     add_field,
     dataset_url,
 )
+from tests.personas import EndpointRulesMixin
 
 
 class DatasetEndpointTests(EndpointRulesMixin, CatalogTestCase):

@@ -10,11 +10,11 @@ from catalog.models import Field
 from tests.catalog.helpers import (
     FIELDS_URL,
     CatalogTestCase,
-    EndpointRulesMixin,
     add_dataset,
     add_field,
     field_url,
 )
+from tests.personas import EndpointRulesMixin
 
 
 class FieldEndpointTests(EndpointRulesMixin, CatalogTestCase):

@@ -11,11 +11,11 @@ from core.models import ChangeRecord
 from tests.catalog.helpers import (
     SYSTEMS_URL,
     CatalogTestCase,
-    EndpointRulesMixin,
     add_dataset,
     add_system,
     system_url,
 )
+from tests.personas import EndpointRulesMixin
 
 
 class SystemEndpointTests(EndpointRulesMixin, CatalogTestCase):
