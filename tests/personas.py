@@ -131,6 +131,8 @@ class Op:
     # A create that names its parent in the body: a caller who may not read the parent is told
     # it does not exist, as for a parent that does not (400 at that key).
     parent_readers: frozenset[str] | None = None
+    # Answers the rule alone does not give, each with its reason where the table is written.
+    answers: tuple[tuple[str, int], ...] = ()
 
     @property
     def key(self) -> tuple[str, str]:
@@ -141,6 +143,8 @@ class Op:
 
     def expected(self, persona: str) -> int:
         """The status the rule gives `persona`."""
+        if persona in dict(self.answers):
+            return dict(self.answers)[persona]
         if persona in self.may:
             return self.success
         if persona == ANONYMOUS:
