@@ -263,6 +263,7 @@ class AccessPolicyViewSet(WorkflowViewSet):
     def vote(self, request, pk=None):
         """Vote on the policy's open review (the governance workflow's cast_vote)."""
         policy = self.get_object()
+        self.check_right(policy, "approve")  # whoever decides its reviews, whatever its state
         serializer = VoteInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         review = workflow.reviews_of(policy).filter(status="open").first()
