@@ -245,8 +245,15 @@ class AppendOnlyTests(CatalogTestCase):
         self.assertEqual(ChangeRecord.objects.get(pk=self.record.pk).reason, self.record.reason)
 
     def test_new_records_can_still_be_added(self):
-        ChangeRecord.objects.create(
+        count = ChangeRecord.objects.count()
+        added = ChangeRecord.objects.create(
             actor_name="x", action="create", object_type="t.t", object_id="1", object_repr="x"
+        )
+        self.assertEqual(ChangeRecord.objects.count(), count + 1)
+        stored = ChangeRecord.objects.get(pk=added.pk)
+        self.assertEqual(
+            (stored.actor_name, stored.action, stored.object_type, stored.object_id),
+            ("x", "create", "t.t", "1"),
         )
 
     @pytest.mark.postgres
