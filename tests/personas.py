@@ -236,18 +236,14 @@ class EndpointRulesMixin:
     """What every governed CRUD endpoint must do beyond who may call it (that is the table of
     `EndpointPermissionKit`): bad input, success, ETag/If-Match, 404 on a missing object.
 
-    A subclass (also a PersonaTestCase) names the engineer's object, the other engineer's
-    object, a valid creation payload and an update."""
+    A subclass (also a PersonaTestCase) names the engineer's object, a valid creation payload
+    and an update."""
 
     list_url: str
     model: type
 
     def owned(self):
         """The engineer's object (under system pos)."""
-        raise NotImplementedError
-
-    def others(self):
-        """The other engineer's object (under system crm)."""
         raise NotImplementedError
 
     def url_of(self, obj) -> str:

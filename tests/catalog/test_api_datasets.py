@@ -27,9 +27,6 @@ class DatasetEndpointTests(EndpointRulesMixin, CatalogTestCase):
     def owned(self):
         return self.transactions
 
-    def others(self):
-        return self.contacts
-
     def url_of(self, obj):
         return dataset_url(obj.ref)
 

@@ -27,9 +27,6 @@ class FieldEndpointTests(EndpointRulesMixin, CatalogTestCase):
     def owned(self):
         return self.amount
 
-    def others(self):
-        return self.email
-
     def url_of(self, obj):
         return field_url(obj.ref)
 

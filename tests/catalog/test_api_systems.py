@@ -27,9 +27,6 @@ class SystemEndpointTests(EndpointRulesMixin, CatalogTestCase):
     def owned(self):
         return self.pos
 
-    def others(self):
-        return self.crm
-
     def url_of(self, obj):
         return system_url(obj.key)
 
