@@ -11,7 +11,10 @@ class ConsultConfig(AppConfig):
 
     def ready(self):
         from consult import services  # noqa: F401  (registers the policy workflow)
+        from consult.permissions import AUDIT_READERS
         from consult.roles import ROLE_PERMISSIONS
         from core import roles
+        from core.permissions import register_audit_readers
 
         roles.register(ROLE_PERMISSIONS)
+        register_audit_readers(AUDIT_READERS)

@@ -6,8 +6,13 @@ A caller who may not view an object gets a 404 for it; one who may view but not 
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable
+from functools import reduce
+
 from django.db import models
-from django.db.models import Q
+from django.db.models import CharField, Q
+from django.db.models.functions import Cast
 from guardian.shortcuts import get_objects_for_user
 
 
@@ -74,3 +79,54 @@ def _related_model(model, path: str):
     for part in path.split("__"):
         model = model._meta.get_field(part).related_model
     return model
+
+
+# Who reads the audit trail's rows ------------------------------------------------------------
+#
+# A ChangeRecord shows an object's state (a draft's text, a token's metadata): a caller reads it
+# only if it may read that object now. Each app registers, per model it audits, a function of
+# the user giving the rows of that model the user may read, or ALL when it reads every one
+# (AppConfig.ready()). Rows about a model nobody registered are for superusers only.
+
+ALL = None
+_AUDIT_READERS: dict[str, Callable] = {}
+
+
+def register_audit_readers(readers: dict[type[models.Model], Callable]) -> None:
+    for model, readable in readers.items():
+        _AUDIT_READERS[f"{model._meta.app_label}.{model._meta.model_name}"] = readable
+
+
+def readable_by_grants(model, parent_paths: tuple[str, ...] = ()) -> Callable:
+    """The audit reader of a model whose visibility is `visible()`: ALL for a role that reads
+    the model (or a parent) everywhere, else the rows granted."""
+
+    def readable(user):
+        chain = [model, *(_related_model(model, path) for path in parent_paths)]
+        if any(user.has_perm(perm_name(m, "view")) for m in chain):
+            return ALL
+        return visible(user, model.objects.all(), parent_paths)
+
+    return readable
+
+
+def readable_changes(user, records: models.QuerySet) -> models.QuerySet:
+    """The audit rows `user` may read: with the audit role, those about objects it may read
+    now. One query, whatever the page: each model's readable rows are a subquery."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return records.none()
+    if user.is_superuser:
+        return records
+    if not user.has_perm("core.view_changerecord"):
+        return records.none()
+    conditions = []
+    for label, readable in _AUDIT_READERS.items():
+        rows = readable(user)
+        if rows is ALL:
+            conditions.append(Q(object_type=label))
+        else:
+            ids = rows.annotate(audit_id=Cast("pk", CharField())).values("audit_id")
+            conditions.append(Q(object_type=label, object_id__in=ids))
+    if not conditions:
+        return records.none()
+    return records.filter(reduce(operator.or_, conditions))

@@ -12,10 +12,13 @@ class GovernanceConfig(AppConfig):
         from core import roles
         from core.choices import Role
         from core.pages import NavItem, register_nav
+        from core.permissions import register_audit_readers
         from governance import workflows  # noqa: F401  (registers the workflows)
+        from governance.permissions import AUDIT_READERS
         from governance.roles import ROLE_PERMISSIONS
 
         roles.register(ROLE_PERMISSIONS)
+        register_audit_readers(AUDIT_READERS)
         people = frozenset({Role.COMMITTEE, Role.STEWARD, Role.ENGINEER})
         register_nav(
             NavItem("glossary", _("Glossary"), "definitions-page", people | {Role.VENDOR}, 10),

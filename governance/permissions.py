@@ -9,13 +9,19 @@ from guardian.shortcuts import get_objects_for_user
 
 from catalog.models import Dataset, Field, SourceSystem
 from core.choices import Role
-from core.permissions import perm_name, user_can, visible
+from core.permissions import ALL, perm_name, user_can, visible
 from governance.choices import MappingStatus
 from governance.models import (
     PUBLISHED_STATUSES,
     Committee,
+    ConflictResolution,
     DefinitionVersion,
     FieldDefinition,
+    FieldMapping,
+    Meeting,
+    Ownership,
+    Review,
+    Vote,
 )
 
 DEFINITION_PERMS = ("governance.view_fielddefinition", "governance.change_fielddefinition")
@@ -162,3 +168,42 @@ def reviews_visible_to(user, queryset: QuerySet) -> QuerySet:
         return queryset
     mine = queryset.filter(Q(author_id=user.pk) | Q(approvers=user)).values("pk")
     return queryset.filter(pk__in=mine)
+
+
+# Who reads the audit rows of each governance model (core.permissions.readable_changes): the
+# same rules as the endpoints that show them.
+
+
+def _committee_or(rows):
+    return lambda user: ALL if in_committee_role(user) else rows(user)
+
+
+def _readable_versions(user) -> QuerySet:
+    definitions = definitions_visible_to(user, FieldDefinition.objects.all()).values("pk")
+    editable = _granted(user, ["governance.change_fielddefinition"], FieldDefinition)
+    return DefinitionVersion.objects.filter(definition__in=definitions).filter(
+        Q(status__in=PUBLISHED_STATUSES) | Q(author_id=user.pk) | Q(definition__in=editable)
+    )
+
+
+def _readable_reviews(user) -> QuerySet:
+    return reviews_visible_to(user, Review.objects.all())
+
+
+AUDIT_READERS = {
+    FieldDefinition: _committee_or(
+        lambda user: definitions_visible_to(user, FieldDefinition.objects.all())
+    ),
+    DefinitionVersion: _committee_or(_readable_versions),
+    FieldMapping: _committee_or(lambda user: mappings_visible_to(user, FieldMapping.objects.all())),
+    Review: _committee_or(_readable_reviews),
+    Vote: _committee_or(
+        lambda user: Vote.objects.filter(review__in=_readable_reviews(user).values("pk"))
+    ),
+    Committee: lambda user: ALL if has_role(user) else Committee.objects.none(),
+    Ownership: lambda user: (
+        ALL if sees_whole_catalog(user) else ownerships_visible_to(user, Ownership.objects.all())
+    ),
+    ConflictResolution: _committee_or(lambda user: ConflictResolution.objects.none()),
+    Meeting: _committee_or(lambda user: Meeting.objects.none()),
+}

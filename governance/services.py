@@ -16,7 +16,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 from catalog.models import Dataset, SourceSystem
 from core.audit import Actor, record_change, snapshot
 from core.choices import ChangeAction
-from core.errors import BulkRejected
+from core.errors import BulkRejected, summary
 from core.services import update_object
 from governance.choices import MappingStatus, VersionStatus
 from governance.models import (
@@ -35,7 +35,15 @@ from governance.models import (
 from governance.permissions import DEFINITION_PERMS
 from governance.queries import definition_status, overdue_versions
 from governance.reports import detected_conflicts
-from governance.workflow import SYSTEM, Frozen, WorkflowError, created, transition, workflow_for
+from governance.workflow import (
+    SYSTEM,
+    Frozen,
+    NotPermitted,
+    WorkflowError,
+    created,
+    transition,
+    workflow_for,
+)
 
 DEFINITION_META = ("key", "domain", "owner", "steward", "owning_team", "review_interval_months")
 VERSION_INPUT = (*CONTENT_FIELDS, "change_note")
@@ -145,18 +153,25 @@ def definition_transition(
 
 @transaction.atomic
 def bulk_submit(actor: Actor, definitions: list[FieldDefinition], reason: str = "") -> list:
-    """Submit the pending draft of each definition for review, all or nothing: every problem is
-    listed (BulkRejected) before anything is submitted."""
+    """Submit the pending draft of each definition for review, all or nothing: the caller's
+    right to submit each one is checked first (NotPermitted lists those it may not), then every
+    other problem is listed (BulkRejected) before anything is submitted."""
     wf = workflow_for(DefinitionVersion)
     step = next(t for t in wf.transitions if t.name == "submit")
+    denied = [
+        {"path": f"keys[{index}]", "message": f"You may not submit {definition.key}."}
+        for index, definition in enumerate(definitions)
+        if definition.latest_version is not None
+        and not wf.may(actor.user_or_none, definition.latest_version, step)
+    ]
+    if denied:
+        raise NotPermitted(summary(denied), denied)
     errors = []
     for index, definition in enumerate(definitions):
         version = definition.pending_version
         path = f"keys[{index}]"
         if version is None or version.status not in step.sources:
             errors.append({"path": path, "message": f"{definition.key} has no draft to submit."})
-        elif not wf.may(actor.user_or_none, version, step):
-            errors.append({"path": path, "message": f"You may not submit {definition.key}."})
         elif wf.committee_for(version) is None:
             errors.append(
                 {"path": path, "message": f"No committee governs domain {definition.domain!r}."}

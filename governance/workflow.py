@@ -225,6 +225,43 @@ def allowed_actions(user, obj) -> list[str]:
     ]
 
 
+def may_decide(user, obj) -> bool:
+    """Whether `user` is among those who decide `obj`'s reviews, whatever its state now: the
+    approvers its workflow names or the members of its committee, never its author."""
+    if user is None or not user.is_authenticated:
+        return False
+    wf = workflow_for(obj)
+    author = wf.author_of(obj)
+    if author is not None and author.pk == user.pk:
+        return False
+    if any(u is not None and u.pk == user.pk for u in wf.approvers_for(obj)):
+        return True
+    committee = wf.committee_for(obj)
+    return committee is not None and committee.is_member(user)
+
+
+def may_request(user, obj, name: str) -> bool:
+    """Whether `user` has the right to ask for step `name` on `obj` at all, whatever its state
+    now: a person's step by the workflow's `may`, a decision (approve, reject,
+    request_changes) by being among its deciders. Checked before the state and the request's
+    body, so a caller without the right learns a 403 and nothing about why the step would
+    fail anyway."""
+    wf = workflow_for(obj)
+    steps = [t for t in wf.transitions if t.name == name and MANUAL in t.triggers]
+    if steps:
+        return any(wf.may(user, obj, t) for t in steps)
+    if name in DECISION_TRANSITIONS.values():
+        return may_decide(user, obj)
+    return True  # not a step of this workflow: the table refuses it (IllegalTransition)
+
+
+def check_right(user, obj, name: str) -> None:
+    """NotPermitted unless `user` may ask for step `name` on `obj` (see may_request)."""
+    if not may_request(user, obj, name):
+        step = name.replace("_", " ")
+        raise NotPermitted(f"You may not {step} {workflow_for(obj).summary(obj)}.")
+
+
 def history(obj) -> models.QuerySet:
     return StatusChange.objects.filter(
         content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
@@ -414,6 +451,10 @@ def transition(
     wf = workflow_for(obj)
     actor = actor.with_reason(reason)
     obj = type(obj).objects.select_for_update().get(pk=obj.pk)
+    manual = [t for t in wf.transitions if t.name == name and MANUAL in t.triggers]
+    if via == MANUAL and manual and not any(wf.may(actor.user_or_none, obj, t) for t in manual):
+        # The right before the state: who may not do this at all learns nothing more.
+        raise NotPermitted(f"You may not {name} {wf.summary(obj)}.")
     step = wf.find(obj, name, via)
     if via == MANUAL and not wf.may(actor.user_or_none, obj, step):
         raise NotPermitted(f"You may not {name} {wf.summary(obj)}.")
@@ -502,10 +543,27 @@ def may_vote(user, review: Review) -> bool:
     return review.committee is not None and review.committee.is_member(user)
 
 
+def check_may_vote(user, review: Review) -> None:
+    """NotPermitted unless `user` may vote on `review` (its author never may)."""
+    if user is not None and user.pk == review.author_id:
+        raise NotPermitted("The author of a proposal cannot vote on it.")
+    if not may_vote(user, review):
+        raise NotPermitted(f"Only the reviewers of review #{review.pk} may vote on it.")
+
+
+def check_may_override(user) -> None:
+    if user is None or not user.is_superuser:
+        raise NotPermitted("Only an administrator may override a review.")
+
+
 @transaction.atomic
 def cast_vote(actor: Actor, review: Review, choice: str, comment: str = "") -> tuple[Vote, Review]:
     """Record one member's vote and take the decision when the rule is met. The review row is
-    locked first, so simultaneous votes are counted one after the other, each exactly once."""
+    locked first, so simultaneous votes are counted one after the other, each exactly once.
+    Who may not vote is told so before anything about the vote or the review's state."""
+    review = Review.objects.select_for_update().get(pk=review.pk)
+    user = actor.user_or_none
+    check_may_vote(user, review)
     if choice not in VoteChoice.values:
         raise ValidationError({"choice": f"Choose one of {', '.join(VoteChoice.values)}."})
     comment = (comment or "").strip()
@@ -513,14 +571,8 @@ def cast_vote(actor: Actor, review: Review, choice: str, comment: str = "") -> t
         raise ValidationError(
             {"comment": "Say why: rejecting or requesting changes needs a comment."}
         )
-    review = Review.objects.select_for_update().get(pk=review.pk)
-    user = actor.user_or_none
     if not review.is_open:
         raise ReviewClosed(f"Review #{review.pk} is closed ({review.status}).")
-    if user is not None and user.pk == review.author_id:
-        raise NotPermitted("The author of a proposal cannot vote on it.")
-    if not may_vote(user, review):
-        raise NotPermitted(f"Only the reviewers of review #{review.pk} may vote on it.")
     if review.votes.filter(voter=user).exists():
         raise AlreadyVoted(f"You have already voted on review #{review.pk}.")
     vote = Vote.objects.create(review=review, voter=user, choice=choice, comment=comment)
@@ -550,9 +602,7 @@ def cast_vote(actor: Actor, review: Review, choice: str, comment: str = "") -> t
 def override(actor: Actor, review: Review, decision: str, reason: str) -> Review:
     """An administrator's emergency decision on an open review, bypassing the vote. Needs a
     reason; audited and marked as an override in the review and the subject's history."""
-    user = actor.user_or_none
-    if user is None or not user.is_superuser:
-        raise NotPermitted("Only an administrator may override a review.")
+    check_may_override(actor.user_or_none)
     if decision not in DECISION_TRANSITIONS:
         raise ValidationError(
             {"decision": f"Choose one of {', '.join(str(d) for d in DECISION_TRANSITIONS)}."}

@@ -15,6 +15,12 @@ from drf_spectacular.renderers import OpenApiYamlRenderer
 
 from catalog.models import Field, SourceSystem
 from core.models import ApiToken
+from tests.catalog import test_permissions as catalog_table
+from tests.consult import test_permissions as consult_table
+from tests.core import test_permissions as core_table
+from tests.governance import test_permissions as governance_table
+from tests.lineage import test_permissions as lineage_table
+from tests.vendors import test_permissions as vendors_table
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,3 +83,28 @@ class RetailDemoTests(TestCase):
         call_command("load_demo", "--no-tokens", stdout=StringIO())
         self.assertEqual(Field.objects.count(), fields)
         self.assertFalse(ApiToken.objects.exists())
+
+
+class PermissionKitCoverageTests(TestCase):
+    def test_every_operation_of_the_schema_is_in_a_permission_table(self):
+        """Add a new endpoint's row to tests/<app>/test_permissions.py (tests/personas.py)."""
+        # Modules, not their classes: a test class imported here would run twice.
+        tables = [
+            catalog_table.CatalogPermissionTests,
+            consult_table.ConsultPermissionTests,
+            core_table.CorePermissionTests,
+            governance_table.GovernancePermissionTests,
+            lineage_table.LineagePermissionTests,
+            vendors_table.VendorPermissionTests,
+        ]
+        listed = [op.key for table in tables for op in table.OPS]
+        schema = yaml.safe_load((ROOT / "docs" / "openapi.yaml").read_text())
+        operations = {
+            (method.upper(), path)
+            for path, item in schema["paths"].items()
+            for method in item
+            if method in ("get", "post", "put", "patch", "delete")
+        }
+        self.assertEqual(sorted(operations - set(listed)), [], "operations in no table")
+        self.assertEqual(sorted(set(listed) - operations), [], "rows naming no operation")
+        self.assertEqual(len(listed), len(set(listed)), "an operation listed twice")

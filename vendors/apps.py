@@ -10,9 +10,30 @@ class VendorsConfig(AppConfig):
 
     def ready(self):
         from core import roles
+        from core.permissions import readable_by_grants, register_audit_readers
         from governance import agenda
         from vendors import services
+        from vendors.models import (
+            ChangeNotice,
+            ContractVersion,
+            IntegrationContract,
+            Vendor,
+            VendorContact,
+            VendorUser,
+        )
         from vendors.roles import ROLE_PERMISSIONS
 
+        VERSION_PATHS = ("contract", "contract__vendor")
+
         roles.register(ROLE_PERMISSIONS)
+        register_audit_readers(
+            {
+                Vendor: readable_by_grants(Vendor),
+                VendorUser: readable_by_grants(VendorUser, ("vendor",)),
+                VendorContact: readable_by_grants(VendorContact, ("vendor",)),
+                IntegrationContract: readable_by_grants(IntegrationContract, ("vendor",)),
+                ContractVersion: readable_by_grants(ContractVersion, VERSION_PATHS),
+                ChangeNotice: readable_by_grants(ChangeNotice, VERSION_PATHS),
+            }
+        )
         agenda.register_provider(services.agenda_notices)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import html
+
 from django.template.loader import render_to_string
 
 from vendors.choices import Activity, RaciRole
@@ -85,8 +87,14 @@ def document_context(version: ContractVersion) -> dict:
     }
 
 
+def _text(value) -> str:
+    """Text people wrote (a vendor, mostly), shown as written: Markdown renders raw HTML, so
+    its markup characters become entities and nothing a vendor types runs in a reader's page."""
+    return html.escape(str(value), quote=False)
+
+
 def _cell(value) -> str:
-    return str(value).replace("|", "\\|").replace("\n", " ")
+    return _text(value).replace("|", "\\|").replace("\n", " ")
 
 
 def _table(header: list[str], rows) -> list[str]:
@@ -97,9 +105,9 @@ def _table(header: list[str], rows) -> list[str]:
 
 def render_markdown(version: ContractVersion) -> str:
     ctx = document_context(version)
-    lines = [f"# {ctx['title']}", "", f"Status: **{ctx['status']}**", ""]
+    lines = [f"# {_text(ctx['title'])}", "", f"Status: **{ctx['status']}**", ""]
     if ctx["contract"].description:
-        lines += [ctx["contract"].description, ""]
+        lines += [_text(ctx["contract"].description), ""]
     lines += ["## Interface", "", *_table(["", ""], ctx["interface"]), ""]
     lines += ["## Data carried", ""]
     lines += [f"- `{ref}`" for ref in ctx["carries"]] or ["- —"]

@@ -30,6 +30,7 @@ from governance.workflow import (
     Transition,
     Workflow,
     cast_vote,
+    check_right,
     register,
     reviews_of,
     transition,
@@ -428,6 +429,7 @@ def version_transition(
 def decide(actor: Actor, version: ContractVersion, choice: str, reason: str = ""):
     """Vote on the version's open review (approve, reject, request_changes); an owner of an
     affected system decides alone, committee members under the committee's rule."""
+    check_right(actor.user_or_none, version, choice)
     review = reviews_of(version).filter(status=ReviewStatus.OPEN).first()
     if review is None:
         raise IllegalTransition(choice, version.status, [])
@@ -585,6 +587,12 @@ def file_notice(actor: Actor, contract: IntegrationContract, data: dict) -> Chan
     return notice
 
 
+NOTICE_ANSWERERS = (
+    "Only the owner of a system this interface touches, or the contracts committee, may answer "
+    "its change notices."
+)
+
+
 @transaction.atomic
 def respond_to_notice(
     actor: Actor, notice: ChangeNotice, status: str, reason: str = ""
@@ -592,10 +600,7 @@ def respond_to_notice(
     """The contract's owner acknowledges the notice or objects to it (with a reason)."""
     notice = ChangeNotice.objects.select_for_update().get(pk=notice.pk)
     if notice.version is not None and not may_approve(actor.user_or_none, notice.version):
-        raise PermissionDenied(
-            "Only the owner of a system this interface touches, or the contracts committee, "
-            "may answer its change notices."
-        )
+        raise PermissionDenied(NOTICE_ANSWERERS)
     if notice.status != NoticeStatus.OPEN:
         raise ValidationError({"status": f"This notice was already {notice.status}."})
     if status == NoticeStatus.OBJECTED and not reason.strip():

@@ -36,6 +36,7 @@ from consult.snapshot import get_snapshot
 from core.audit import Actor
 from core.errors import NotFound, PermissionDenied
 from core.lookups import get_visible
+from core.permissions import perm_name
 from core.services import create_object, delete_object
 from governance import workflow
 from governance.api.serializers import VoteInputSerializer
@@ -123,18 +124,29 @@ class DefinitionSourcesView(APIView):
         )
 
 
-class ReadAllWriteByPerm(permissions.BasePermission):
-    """Every authenticated caller reads; writes need the model's add/change permission."""
+class ByModelPerm(permissions.BasePermission):
+    """Reading needs the model's view permission (the viewsets show nothing else: an empty list,
+    a 404); creating needs add; changing or deleting one object needs change or delete, checked
+    once the object is found, so what the caller may not read is a 404 before it is a 403."""
 
     def has_permission(self, request, view):
         user = request.user
         if not (user and user.is_authenticated):
             return False
+        if request.method == "POST" and getattr(view, "action", None) == "create":
+            return user.has_perm(perm_name(view.get_queryset().model, "add"))
+        return True
+
+    def has_object_permission(self, request, view, obj):
         if request.method in permissions.SAFE_METHODS:
             return True
-        model = view.get_queryset().model
-        action_name = {"POST": "add", "DELETE": "delete"}.get(request.method, "change")
-        return user.has_perm(f"consult.{action_name}_{model._meta.model_name}")
+        action_name = "delete" if request.method == "DELETE" else "change"
+        return request.user.has_perm(perm_name(obj, action_name))
+
+
+def readable(user, queryset):
+    """All of `queryset` to a caller holding its model's view permission, else nothing."""
+    return queryset if user.has_perm(perm_name(queryset.model, "view")) else queryset.none()
 
 
 class PurposeViewSet(
@@ -147,8 +159,11 @@ class PurposeViewSet(
 
     queryset = Purpose.objects.order_by("key")
     serializer_class = PurposeSerializer
-    permission_classes = [ReadAllWriteByPerm]
+    permission_classes = [ByModelPerm]
     lookup_field = "key"
+
+    def get_queryset(self):
+        return readable(self.request.user, super().get_queryset())
 
     def perform_create(self, serializer):
         serializer.instance = create_object(
@@ -177,7 +192,7 @@ class DefinitionClassificationViewSet(
 
     queryset = DefinitionClassification.objects.select_related("classification").order_by("id")
     serializer_class = DefinitionClassificationSerializer
-    permission_classes = [ReadAllWriteByPerm]
+    permission_classes = [ByModelPerm]
     filterset_fields = ["definition_key"]
 
     def get_queryset(self):
@@ -196,13 +211,13 @@ class DefinitionClassificationViewSet(
         delete_object(Actor.from_request(self.request), instance)
 
 
-class PolicyPermission(ReadAllWriteByPerm):
+class PolicyPermission(ByModelPerm):
     """Reads are filtered in the queryset; transitions are checked by the workflow."""
 
-    def has_permission(self, request, view):
+    def has_object_permission(self, request, view, obj):
         if getattr(view, "action", None) in ("submit", "withdraw", "revoke", "vote"):
-            return bool(request.user and request.user.is_authenticated)
-        return super().has_permission(request, view)
+            return True
+        return super().has_object_permission(request, view, obj)
 
 
 class AccessPolicyViewSet(WorkflowViewSet):
@@ -248,6 +263,7 @@ class AccessPolicyViewSet(WorkflowViewSet):
     def vote(self, request, pk=None):
         """Vote on the policy's open review (the governance workflow's cast_vote)."""
         policy = self.get_object()
+        self.check_right(policy, "approve")  # whoever decides its reviews, whatever its state
         serializer = VoteInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         review = workflow.reviews_of(policy).filter(status="open").first()
@@ -287,7 +303,7 @@ class FieldClassificationView(APIView):
     )
     def get(self, request):
         if not request.user.has_perm("consult.view_fieldclassification"):
-            raise PermissionDenied("You may not read field classifications.")
+            raise NotFound("You may not read field classifications.")
         return Response(_labels(_field(request.user, request.query_params.get("field", ""))))
 
     @extend_schema(request=SetLabelSerializer, responses=FieldLabelsSerializer)
@@ -348,4 +364,4 @@ class DecisionLogViewSet(viewsets.ReadOnlyModelViewSet):
             return self.queryset.all()
         if user.has_perm("consult.consult_fields"):
             return self.queryset.filter(consumer=user)
-        raise PermissionDenied("You may not read the decision log.")
+        return self.queryset.none()

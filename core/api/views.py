@@ -14,7 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.permissions import ModelPermission, ObjectPermissions
+from core.api.permissions import ObjectPermissions
 from core.api.serializers import (
     ApiTokenSerializer,
     ChangeRecordSerializer,
@@ -24,7 +24,7 @@ from core.audit import Actor
 from core.errors import NotFound, PreconditionFailed
 from core.lookups import find
 from core.models import ApiToken, ChangeRecord
-from core.permissions import visible
+from core.permissions import readable_changes, visible
 from core.services import issue_token, revoke_token
 
 
@@ -161,13 +161,17 @@ class ChangeRecordFilter(django_filters.FilterSet):
 
 
 class ChangeRecordViewSet(viewsets.ReadOnlyModelViewSet):
-    """The audit trail: read-only, newest first."""
+    """The audit trail: read-only, newest first. Committee members, stewards and engineers read
+    the rows about objects they may read now (a token's: its owner); others read none."""
 
     queryset = ChangeRecord.objects.order_by("-id")
     serializer_class = ChangeRecordSerializer
     filterset_class = ChangeRecordFilter
-    permission_classes = [ModelPermission]
+    permission_classes = [permissions.IsAuthenticated]
     ordering_fields = ["id", "at"]
+
+    def get_queryset(self):
+        return readable_changes(self.request.user, super().get_queryset())
 
 
 class ApiTokenViewSet(

@@ -62,7 +62,7 @@ from governance.permissions import (
     visible_field_refs,
 )
 from governance.subjects import review_markdown
-from governance.workflow import cast_vote, override
+from governance.workflow import cast_vote, check_may_override, check_may_vote, override
 
 
 def deny_unless(allowed: bool, message: str) -> None:
@@ -133,6 +133,10 @@ class DefinitionViewSet(EditableViewSet):
         body.is_valid(raise_exception=True)
         definition = services.update_definition(self.actor(), definition, body.validated_data)
         return self.represent(definition)
+
+    def workflow_subject(self, definition):
+        # Who may act is the same for every version of a definition.
+        return definition.latest_version
 
     def _step(self, name: str, input_class=ReasonSerializer) -> Response:
         return self.fire(self.get_object(), name, input_class, run=services.definition_transition)
@@ -363,6 +367,7 @@ class ReviewViewSet(WorkflowViewSet):
         """Vote approve, reject or request_changes (the last two with a comment). The decision
         is taken as soon as the committee's rule is met."""
         review = self.get_object()
+        check_may_vote(request.user, review)
         body = VoteInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         cast_vote(self.actor(), review, **body.validated_data)
@@ -374,6 +379,7 @@ class ReviewViewSet(WorkflowViewSet):
         """An administrator's emergency decision, bypassing the vote; the reason is required
         and recorded in the audit trail and the subject's history."""
         review = self.get_object()
+        check_may_override(request.user)
         body = OverrideSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         override(self.actor(), review, **body.validated_data)
@@ -468,7 +474,9 @@ class ConflictViewSet(viewsets.GenericViewSet):
 
     @extend_schema(responses=ConflictSerializer)
     def list(self, request):
-        deny_unless(has_role(request.user), "Your account has no governance role.")
+        if not has_role(request.user):
+            # Like every list: what the caller may not read is left out (here, everything).
+            return Response([])
         conflicts = [c.as_dict() for c in reports.open_conflicts()]
         if not in_committee_role(request.user):
             # Only conflicts whose definitions and fields the caller may all read.

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from core.api.views import GovernedViewSet
 from governance.models import StatusChange
-from governance.workflow import history, transition
+from governance.workflow import check_right, history, transition
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -44,14 +44,23 @@ class WorkflowViewSet(GovernedViewSet):
     is now; an illegal step is a 400 listing the allowed ones (core.errors)."""
 
     def fire(self, obj, name: str, input_class=ReasonSerializer, run=None) -> Response:
-        """Validate the step's body, fire it (or `run(actor, obj, name, reason=..., **params)`),
-        answer with the object as a GET shows it."""
+        """Check the caller's right to the step, then validate its body, fire it (or
+        `run(actor, obj, name, reason=..., **params)`), answer with the object as a GET shows
+        it. The right comes first: who may not act learns nothing about the body or state."""
+        self.check_right(obj, name)
         body = input_class(data=self.request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
         params = dict(body.validated_data)
         reason = params.pop("reason", "")
         (run or transition)(self.actor(), obj, name, reason=reason, **params)
         return self.represent(obj)
+
+    def workflow_subject(self, obj):
+        """The object whose workflow the steps of `obj` fire (a definition's: its versions)."""
+        return obj
+
+    def check_right(self, obj, name: str) -> None:
+        check_right(self.request.user, self.workflow_subject(obj), name)
 
     def history_of(self, subjects: list, labels: dict | None = None) -> Response:
         """Every transition of `subjects`, oldest first; `labels` names each subject by id."""

@@ -10,11 +10,11 @@ from catalog.models import Dataset, Field
 from tests.catalog.helpers import (
     DATASETS_URL,
     CatalogTestCase,
-    EndpointRulesMixin,
     add_dataset,
     add_field,
     dataset_url,
 )
+from tests.personas import EndpointRulesMixin
 
 
 class DatasetEndpointTests(EndpointRulesMixin, CatalogTestCase):
@@ -26,9 +26,6 @@ class DatasetEndpointTests(EndpointRulesMixin, CatalogTestCase):
 
     def owned(self):
         return self.transactions
-
-    def others(self):
-        return self.contacts
 
     def url_of(self, obj):
         return dataset_url(obj.ref)

@@ -10,11 +10,11 @@ from catalog.models import Field
 from tests.catalog.helpers import (
     FIELDS_URL,
     CatalogTestCase,
-    EndpointRulesMixin,
     add_dataset,
     add_field,
     field_url,
 )
+from tests.personas import EndpointRulesMixin
 
 
 class FieldEndpointTests(EndpointRulesMixin, CatalogTestCase):
@@ -26,9 +26,6 @@ class FieldEndpointTests(EndpointRulesMixin, CatalogTestCase):
 
     def owned(self):
         return self.amount
-
-    def others(self):
-        return self.email
 
     def url_of(self, obj):
         return field_url(obj.ref)

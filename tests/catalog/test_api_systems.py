@@ -11,11 +11,11 @@ from core.models import ChangeRecord
 from tests.catalog.helpers import (
     SYSTEMS_URL,
     CatalogTestCase,
-    EndpointRulesMixin,
     add_dataset,
     add_system,
     system_url,
 )
+from tests.personas import EndpointRulesMixin
 
 
 class SystemEndpointTests(EndpointRulesMixin, CatalogTestCase):
@@ -26,9 +26,6 @@ class SystemEndpointTests(EndpointRulesMixin, CatalogTestCase):
 
     def owned(self):
         return self.pos
-
-    def others(self):
-        return self.crm
 
     def url_of(self, obj):
         return system_url(obj.key)

@@ -122,7 +122,7 @@ class StewardOverrideTests(ConsultTestCase):
     def test_who_may_read_and_set_labels(self):
         self.assertEqual(self.as_(None).get(LABELS_URL, {"field": self.ref}).status_code, 401)
         self.assertEqual(self.as_(self.outsider).get(LABELS_URL, {"field": self.ref}).status_code,
-                         403)  # fmt: skip
+                         404)  # fmt: skip
         self.labels(self.consumer)
         for user in (self.engineer, self.consumer, self.vendor):
             self.assertEqual(self.set_label("confirmed", user=user).status_code, 403)

@@ -99,8 +99,12 @@ class MappingTests(GovernanceTestCase):
         self.assert_error(self.as_(self.other_engineer).patch(url, {"conversion_note": "x"}), 404)
         self.ok(self.as_(self.engineer).post(url + "submit/"))
         self.assert_error(self.as_(self.engineer).patch(url, {"conversion_note": "x"}), 409)
+        # Retiring is for the definition's editors and its committee: the right comes first.
         self.assert_error(
-            self.as_(self.engineer).post(url + "retire/"), 400, code="illegal_transition"
+            self.as_(self.engineer).post(url + "retire/"), 403, code="permission_denied"
+        )
+        self.assert_error(
+            self.as_(self.steward).post(url + "retire/"), 400, code="illegal_transition"
         )
 
     def test_approving_a_new_mapping_retires_the_fields_old_one(self):

@@ -211,11 +211,11 @@ class BulkSubmitTests(GovernanceTestCase):
         self.assertIn("no draft", body["errors"][0]["message"])
         self.assertEqual(self.status_of(self.net), "draft")
 
-    def test_bulk_submit_checks_permission_per_definition(self):
+    def test_bulk_submit_checks_permission_per_definition_before_anything_else(self):
         response = self.as_(self.committee).post(
             DEFINITIONS_URL + "bulk-submit/", {"keys": ["order_tax"]}
         )
-        self.assert_error(response, 400, code="invalid", path="keys[0]")
+        self.assert_error(response, 403, code="permission_denied", path="keys[0]")
 
     def test_bulk_submit_bad_body(self):
         self.assert_error(

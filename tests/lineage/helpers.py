@@ -125,17 +125,5 @@ class LineageTestCase(PersonaTestCase):
             job.refresh_from_db()
         return job
 
-    def assert_error(self, response, status_code: int, *, code=None, path=None) -> dict:
-        self.assertEqual(response.status_code, status_code, response.content[:2000])
-        body = response.json()
-        self.assertEqual(set(body) >= {"status", "code", "message", "errors"}, True, body)
-        self.assertEqual(body["status"], status_code)
-        self.assertTrue(body["message"])
-        if code is not None:
-            self.assertEqual(body["code"], code)
-        if path is not None:
-            self.assertIn(path, [item["path"] for item in body["errors"]], body)
-        return body
-
 
 BROKEN_SQL = "INSERT INTO dw.customer (customer_id) SELECT contact_id FROM public.contacts WHERE ;"

@@ -2,7 +2,7 @@
 overview, and the contracts behind a lineage edge."""
 
 from lineage.models import LineageEdge
-from tests.vendors.helpers import VendorTestCase
+from tests.vendors.helpers import VendorTestCase, payload
 from vendors.models import ContractVersion
 
 
@@ -25,6 +25,27 @@ class DocumentTests(VendorTestCase):
         self.assertIn("- `pos:sales.transactions`", text)
         self.assertIn("Implemented by ETL jobs: `load_pos`", text)
         self.assertIn("| Schema change notice | 30 days |", text)
+
+    def test_html_a_vendor_writes_is_shown_as_text_in_the_markdown_document(self):
+        url = self.url("contracts", "pos-sales-nightly")
+        client = self.as_(self.vendor)
+        response = client.patch(url, {"description": "<script>alert(1)</script> & more"})
+        self.assertEqual(response.status_code, 200, response.content)
+        draft = client.post(
+            self.url("versions"),
+            payload("pos-sales-nightly", self.pos_contact.pk,
+                    schedule='<img src=x onerror="alert(2)">', quarantine="<b>bold</b>"),
+            format="json",
+        )  # fmt: skip
+        self.assertEqual(draft.status_code, 201, draft.content)
+        number = draft.json()["number"]
+        text = client.get(f"{url}document/", {"version": number}).content.decode()
+        self.assertNotIn("<script", text)
+        self.assertNotIn("<img", text)
+        self.assertNotIn("<b>", text)
+        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt; &amp; more", text)
+        self.assertIn('| Schedule | &lt;img src=x onerror="alert(2)"&gt; |', text)
+        self.assertIn("| Quarantine of bad records | &lt;b&gt;bold&lt;/b&gt; |", text)
 
     def test_printable_page_is_html_with_the_raci_table(self):
         response = self.as_(self.engineer).get(

@@ -199,3 +199,19 @@ class WorkflowThroughTheApiTests(VendorTestCase):
         self.assert_error(self.as_(self.committee).post(url, {}), 400, path="comment")
         response = self.as_(self.committee).post(url, {"reason": "no replay procedure"})
         self.assertEqual(response.json()["status"], "rejected")
+
+
+class RightsBeforeStateTests(VendorTestCase):
+    def test_a_vendor_approving_its_own_draft_is_403_not_a_state_error(self):
+        draft = services.create_version(
+            Actor(self.vendor), self.pos_contract, document(self.pos_contact)
+        )
+        response = self.as_(self.vendor).post(self.url("versions", draft.pk, "approve"))
+        self.assert_error(response, 403, code="permission_denied")
+
+    def test_a_vendor_activating_its_draft_is_403_not_a_state_error(self):
+        draft = services.create_version(
+            Actor(self.vendor), self.pos_contract, document(self.pos_contact)
+        )
+        response = self.as_(self.vendor).post(self.url("versions", draft.pk, "activate"))
+        self.assert_error(response, 403, code="permission_denied")

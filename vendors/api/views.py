@@ -255,6 +255,13 @@ class NoticeViewSet(VendorViewSetBase):
     http_method_names = ["get", "post", "head", "options"]
     object_action_permissions = {"acknowledge": "view", "object_to": "view"}
 
+    def check_right(self, notice, name: str) -> None:
+        # A notice has no workflow of its own: whoever may approve its version answers it.
+        if notice.version is not None and not services.may_approve(
+            self.request.user, notice.version
+        ):
+            raise PermissionDenied(services.NOTICE_ANSWERERS)
+
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -1,5 +1,5 @@
-"""QA findings: malformed nested rows are 400s on PATCH as on POST; lists and KPIs show a
-caller without catalog-wide view only what it may view; allowed_actions are the caller's."""
+"""A caller without catalog-wide view (a vendor) sees in mappings, ownerships, conflicts and
+KPIs only what it may view."""
 
 from __future__ import annotations
 
@@ -13,33 +13,13 @@ from governance.conflicts import Conflict
 from governance.models import FieldMapping
 from tests.governance.helpers import (
     API,
-    COMMITTEES_URL,
-    DEFINITIONS_URL,
     MAPPINGS_URL,
     GovernanceTestCase,
-    definition_url,
 )
 
 OWNERSHIPS_URL = API + "ownerships/"
 CONFLICTS_URL = API + "conflicts/"
 KPIS_URL = API + "kpis/"
-
-
-class CommitteePatchValidationTests(GovernanceTestCase):
-    def test_a_member_row_without_its_user_is_a_400_on_patch_as_on_post(self):
-        url = f"{COMMITTEES_URL}{self.board.pk}/"
-        client = self.as_(self.admin)
-        for members in ([{"a": 1}], [{"role": "chair"}]):
-            with self.subTest(members=members):
-                body = self.assert_error(
-                    client.patch(url, {"members": members}, format="json"), 400
-                )
-                self.assertIn("members[0].user", [e["path"] for e in body["errors"]])
-                post = client.post(
-                    COMMITTEES_URL, {"name": "New", "members": members}, format="json"
-                )
-                self.assert_error(post, 400)
-        self.assertEqual(self.board.memberships.count(), 3)
 
 
 class CatalogVisibilityTests(GovernanceTestCase):
@@ -91,17 +71,3 @@ class CatalogVisibilityTests(GovernanceTestCase):
         body = self.assert_error(self.as_(self.vendor).get(KPIS_URL), 403)
         self.assertIn("whole catalog", body["message"])
         self.assertEqual(self.ok(self.as_(self.consumer).get(KPIS_URL))["fields"], 2)
-
-
-class AllowedActionsTests(GovernanceTestCase):
-    def test_allowed_actions_are_the_callers(self):
-        url = definition_url("order_amount_gross")
-        self.assertEqual(self.ok(self.as_(self.steward).get(url))["allowed_actions"],
-                         ["deprecate", "recertify"])  # fmt: skip
-        self.assertEqual(self.ok(self.as_(self.committee).get(url))["allowed_actions"],
-                         ["deprecate", "recertify"])  # fmt: skip
-        for user in (self.vendor, self.consumer, self.engineer):
-            with self.subTest(user=user.username):
-                self.assertEqual(self.ok(self.as_(user).get(url))["allowed_actions"], [])
-                rows = self.ok(self.as_(user).get(DEFINITIONS_URL))["results"]
-                self.assertEqual({tuple(r["allowed_actions"]) for r in rows}, {()})
