@@ -19,7 +19,12 @@ from consult.models import (
     Purpose,
 )
 from consult.services import is_consumer
-from core.api.serializers import StrictSerializer, ValidatedModelSerializer
+from core.api.serializers import (
+    ChoiceField,
+    ModelSerializer,
+    StrictSerializer,
+    ValidatedModelSerializer,
+)
 
 DECISION_HELP = "One of: " + ", ".join(Decision.values)
 # The most fields one consult may ask about.
@@ -143,7 +148,7 @@ class ClassificationSerializer(ValidatedModelSerializer):
         fields = ["id", "key", "name", "description", "obligations", "propagates"]
 
 
-class DefinitionClassificationSerializer(serializers.ModelSerializer):
+class DefinitionClassificationSerializer(ModelSerializer):
     classification = serializers.SlugRelatedField(
         slug_field="key", queryset=Classification.objects.all()
     )
@@ -235,11 +240,11 @@ class SetLabelSerializer(serializers.Serializer):
     classification = serializers.SlugRelatedField(
         slug_field="key", queryset=Classification.objects.all()
     )
-    state = serializers.ChoiceField(choices=ClassificationState.choices)
+    state = ChoiceField(choices=ClassificationState.choices)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class DecisionLogSerializer(serializers.ModelSerializer):
+class DecisionLogSerializer(ModelSerializer):
     decision = serializers.CharField(help_text=DECISION_HELP)
 
     class Meta:

@@ -25,6 +25,42 @@ class ErrorSerializer(serializers.Serializer):
     errors = ErrorItemSerializer(many=True)
 
 
+def allowed_values(choices) -> str:
+    """The values a choice takes, as a refusal lists them: `a, b, c`."""
+    return ", ".join(str(value) for value in choices)
+
+
+class ListsChoicesMixin:
+    """A refused choice names the values it takes, so the caller can correct it at once."""
+
+    default_error_messages = {
+        "invalid_choice": '"{input}" is not a valid choice; choose one of: {choices}.'
+    }
+
+    def fail(self, key, **kwargs):
+        if key == "invalid_choice":
+            kwargs["choices"] = allowed_values(self.choice_strings_to_values)
+        super().fail(key, **kwargs)
+
+
+class ChoiceField(ListsChoicesMixin, serializers.ChoiceField):
+    pass
+
+
+class MultipleChoiceField(ListsChoicesMixin, serializers.MultipleChoiceField):
+    default_error_messages = {
+        **serializers.MultipleChoiceField.default_error_messages,
+        **ListsChoicesMixin.default_error_messages,
+    }
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    """The base of every model serializer here: a model field with choices refuses a value
+    with the list of the values it takes."""
+
+    serializer_choice_field = ChoiceField
+
+
 class StrictSerializer(serializers.Serializer):
     """An input body that refuses keys it does not know (a typo is an error, not a no-op)."""
 
@@ -100,7 +136,7 @@ class RefField(serializers.Field):
         return getattr(value, "ref", None) or str(value)
 
 
-class ValidatedModelSerializer(serializers.ModelSerializer):
+class ValidatedModelSerializer(ModelSerializer):
     """Runs the model's own `full_clean()` on the would-be instance, so the API enforces the
     same rules as the admin and the import commands (NetBox's ValidatedModelSerializer)."""
 
@@ -137,7 +173,7 @@ def _copy(instance):
     return clone
 
 
-class ChangeRecordSerializer(serializers.ModelSerializer):
+class ChangeRecordSerializer(ModelSerializer):
     class Meta:
         model = ChangeRecord
         fields = [
@@ -157,7 +193,7 @@ class ChangeRecordSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ApiTokenSerializer(serializers.ModelSerializer):
+class ApiTokenSerializer(ModelSerializer):
     user = serializers.CharField(source="user.username", read_only=True)
     is_active = serializers.BooleanField(read_only=True)
 
