@@ -215,7 +215,6 @@ SPECTACULAR_SETTINGS = {
         "VoteChoiceEnum": "governance.choices.VoteChoice",
         "ConsequenceEnum": "governance.choices.Consequence",
         "SubjectKindEnum": "governance.choices.SubjectKind",
-        "ReviewDecisionEnum": "governance.choices.ReviewDecision",
         "ContractVersionStatusEnum": "vendors.choices.VersionStatus",
         "ChangeNoticeStatusEnum": "vendors.choices.NoticeStatus",
     },

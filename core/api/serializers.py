@@ -54,10 +54,9 @@ class MultipleChoiceField(ListsChoicesMixin, serializers.MultipleChoiceField):
     }
 
 
+# The base of every model serializer here: a model field with choices refuses a value with the
+# values it takes. (A comment, not a docstring: the schema would show it on every component.)
 class ModelSerializer(serializers.ModelSerializer):
-    """The base of every model serializer here: a model field with choices refuses a value
-    with the list of the values it takes."""
-
     serializer_choice_field = ChoiceField
 
 

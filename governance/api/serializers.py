@@ -16,7 +16,6 @@ from governance.choices import (
     CommitteeRole,
     Consequence,
     OwnerRole,
-    ReviewDecision,
     SubjectKind,
     VoteChoice,
 )
@@ -291,7 +290,10 @@ class VoteInputSerializer(serializers.Serializer):
 
 
 class OverrideSerializer(serializers.Serializer):
-    decision = ChoiceField(choices=ReviewDecision.choices)
+    decision = ChoiceField(
+        choices=VoteChoice.choices,
+        help_text="The decision, in the words of a vote: approve, reject or request_changes.",
+    )
     reason = serializers.CharField()
 
 
