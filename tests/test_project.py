@@ -14,7 +14,8 @@ from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiYamlRenderer
 
 from catalog.models import Field, SourceSystem
-from core.models import ApiToken
+from core.audit import audit_name_of
+from core.models import ApiToken, ChangeRecord
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -73,6 +74,9 @@ class RetailDemoTests(TestCase):
 
     def test_demo_is_idempotent(self):
         call_command("load_demo", "--no-tokens", stdout=StringIO())
+        # Every kind of object the demo's writes audit has a name `?object_type=` takes.
+        stored = set(ChangeRecord.objects.values_list("object_type", flat=True).distinct())
+        self.assertEqual({t for t in stored if audit_name_of(t) is None}, set())
         fields = Field.objects.count()
         call_command("load_demo", "--no-tokens", stdout=StringIO())
         self.assertEqual(Field.objects.count(), fields)

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
+from core.audit import audit_name_of
 from core.lookups import find
 from core.models import ApiToken, ChangeRecord
 from core.permissions import visible
@@ -173,6 +174,10 @@ def _copy(instance):
 
 
 class ChangeRecordSerializer(ModelSerializer):
+    object_kind = serializers.SerializerMethodField(
+        help_text="What the object is, as `?object_type=` takes it (system, definition, ...)."
+    )
+
     class Meta:
         model = ChangeRecord
         fields = [
@@ -182,6 +187,7 @@ class ChangeRecordSerializer(ModelSerializer):
             "request_id",
             "action",
             "object_type",
+            "object_kind",
             "object_id",
             "object_repr",
             "before",
@@ -190,6 +196,9 @@ class ChangeRecordSerializer(ModelSerializer):
             "catalog_version",
         ]
         read_only_fields = fields
+
+    def get_object_kind(self, record) -> str | None:
+        return audit_name_of(record.object_type)
 
 
 class ApiTokenSerializer(ModelSerializer):
