@@ -135,3 +135,58 @@ class ChoiceErrorTests(PersonaTestCase):
         message = response.json()["message"]
         self.assertTrue(message.startswith('kind: "spreadsheet" is not a valid choice; choose'))
         self.assertIn("choose one of: crm, pos, orders, membership,", message)
+
+
+def _api_patterns():
+    """The regular expression of every API route, whole (prefixes joined)."""
+
+    def walk(patterns, prefix):
+        for p in patterns:
+            text = prefix + str(p.pattern.regex.pattern).lstrip("^")
+            if isinstance(p, URLResolver):
+                yield from walk(p.url_patterns, text.rstrip("$").rstrip("\\Z"))
+            else:
+                yield text
+
+    for pattern in walk(get_resolver().url_patterns, ""):
+        if pattern.startswith("api/"):
+            yield pattern
+
+
+class TrailingSlashTests(PersonaTestCase):
+    def test_every_api_url_ends_in_a_slash_and_only_there(self):
+        for pattern in _api_patterns():
+            with self.subTest(pattern=pattern):
+                core = pattern.removesuffix("\\Z").removesuffix("$")
+                self.assertTrue(core.endswith("/"), pattern)
+                self.assertFalse(core.endswith("/?"), pattern)
+
+    def test_a_read_without_the_slash_is_redirected_to_the_url_with_it(self):
+        response = self.as_(self.engineer).get("/api/v1/catalog/systems?kind=pos")
+        self.assertEqual(response.status_code, 301)
+        self.assertEqual(response["Location"], "/api/v1/catalog/systems/?kind=pos")
+
+    def test_the_definition_sources_url_ends_in_a_slash_and_the_old_one_redirects(self):
+        old = self.as_(self.consumer).get("/api/v1/consult/definitions/nothing/sources")
+        self.assertEqual(old.status_code, 301)
+        self.assertEqual(old["Location"], "/api/v1/consult/definitions/nothing/sources/")
+        new = self.as_(self.consumer).get(old["Location"])
+        self.assertEqual(new.status_code, 404)
+        self.assertEqual(new.json()["code"], "not_found")
+
+    def test_a_write_without_the_slash_is_a_404_naming_the_url_with_it(self):
+        for debug in (False, True):
+            with self.subTest(debug=debug), self.settings(DEBUG=debug):
+                response = self.as_(self.engineer).post(
+                    "/api/v1/catalog/systems", {"key": "app", "name": "App"}
+                )
+                self.assertEqual(response.status_code, 404)
+                self.assertEqual(
+                    response.json()["message"],
+                    "No API endpoint at /api/v1/catalog/systems; API URLs end in a slash: "
+                    "POST to /api/v1/catalog/systems/.",
+                )
+
+    def test_a_format_suffix_is_not_an_alias_of_an_api_url(self):
+        response = self.as_(self.engineer).get("/api/v1/catalog/systems.json")
+        self.assertEqual(response.status_code, 404)
