@@ -193,9 +193,24 @@ class WalkResultSerializer(serializers.Serializer):
     jobs = serializers.ListField(child=serializers.CharField())
 
 
+class HiddenSerializer(serializers.Serializer):
+    nodes = serializers.IntegerField(
+        help_text="Fields (or datasets) within the walk's depth reached only through lineage "
+        "of jobs the caller may not read."
+    )
+    edges = serializers.IntegerField(
+        help_text="Edges on the walk produced only by jobs the caller may not read."
+    )
+
+
 class WalkSideSerializer(serializers.Serializer):
     count = serializers.IntegerField()
-    partial = serializers.BooleanField()
+    partial = serializers.BooleanField(
+        help_text="True when `limit` or the depth cap cut the walk, or when some of it is hidden."
+    )
+    hidden = HiddenSerializer(
+        help_text="How much lineage the caller may not read lies on this walk (counts only)."
+    )
     results = WalkResultSerializer(many=True)
 
 
