@@ -100,6 +100,11 @@ class WhatIfRequestSerializer(ConsultRequestSerializer):
 class ConsultReasonSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
+    decisive = serializers.BooleanField(
+        help_text="True when this reason decided the outcome (what denies, the policy that "
+        "allows, the obligations of an allow); false when the outcome stands without it, e.g. "
+        "a policy that would allow a use something else denies."
+    )
 
 
 class ConsultDefinitionSerializer(serializers.Serializer):
