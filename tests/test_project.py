@@ -81,3 +81,32 @@ class RetailDemoTests(TestCase):
         call_command("load_demo", "--no-tokens", stdout=StringIO())
         self.assertEqual(Field.objects.count(), fields)
         self.assertFalse(ApiToken.objects.exists())
+
+
+class ReadmeTests(TestCase):
+    """The README works from a clone alone."""
+
+    def test_the_readme_and_docs_point_only_at_files_of_the_repository(self):
+        import re
+
+        for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+            text = doc.read_text()
+            with self.subTest(doc=doc.name):
+                self.assertNotRegex(text, r"(^|[\s(`'\"])\.\./")
+                for target in re.findall(r"\]\(([^)#]+)\)", text):
+                    if "://" not in target:
+                        self.assertTrue((doc.parent / target).exists(), target)
+
+    def test_the_stack_section_names_every_pinned_requirement(self):
+        import re
+
+        readme = ROOT / "README.md"
+        stack = readme.read_text().split("## Stack", 1)[1].split("\n## ", 1)[0].lower()
+        for name in ("requirements.txt", "requirements-dev.txt"):
+            for line in (ROOT / name).read_text().splitlines():
+                line = line.split("#", 1)[0].strip()
+                if not line or line.startswith("-r"):
+                    continue
+                package = re.split(r"[=<>\[]", line)[0].strip().lower()
+                with self.subTest(package=package):
+                    self.assertIn(package, stack)

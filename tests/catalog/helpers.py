@@ -108,7 +108,7 @@ class CatalogTestCase(PersonaTestCase):
 
 
 class EndpointRulesMixin:
-    """The checks every catalog endpoint must pass (STYLE.md, Tests): anonymous, no permission,
+    """The checks every catalog endpoint must pass: anonymous, no permission,
     permission on one object but not another, bad input, success, ETag/If-Match.
 
     A subclass (also a CatalogTestCase) names the engineer's object, the other engineer's object,
