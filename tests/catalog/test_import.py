@@ -77,7 +77,11 @@ class BrokenManifestTests(TestCase):
             run_import("bad_rows.yaml")
         message = str(caught.exception)
         path = str(MANIFESTS / "bad_rows.yaml")
-        self.assertIn(f"{path}:7: systems[0].datasets[0].kind", message)
+        self.assertIn(
+            f'{path}:7: systems[0].datasets[0].kind: "spreadsheet" is not a valid choice; '
+            "choose one of: table, view, file, api, stream.",
+            message,
+        )
         self.assertIn(f"{path}:10: systems[0].datasets[0].fields[1].name", message)
         self.assertIn("appears twice", message)
         self.assertIn(f"{path}:11: systems[1].key", message)
