@@ -2,10 +2,9 @@
 
     .venv/bin/python bench/lineage_parse.py [--corpus PATH.jsonl] [--repeat 5]
 
-Uses the sqllineage-derived corpus when it is there (default
-../shared/benchmarks/sql-lineage/sqllineage_cases.jsonl), else the project's own fixtures
-(tests/lineage/sql/*.sql). Prints statements/s (median over the repetitions) for
-``lineage.sql.extract_lineage`` and for the baseline, and their ratio.
+Uses the sqllineage-derived corpus if you have it (`--corpus`, one JSON case a line), else the
+project's own fixtures (tests/lineage/sql/*.sql). Prints statements/s (median over the
+repetitions) for ``lineage.sql.extract_lineage`` and for the baseline, and their ratio.
 """
 
 from __future__ import annotations
@@ -29,7 +28,6 @@ from sqlglot.lineage import lineage as sqlglot_lineage  # noqa: E402
 
 from lineage.sql import extract_lineage, normalize_dialect  # noqa: E402
 
-DEFAULT_CORPUS = ROOT.parent / "shared/benchmarks/sql-lineage/sqllineage_cases.jsonl"
 FIXTURE_DIALECTS = {"tsql": "tsql", "bigquery": "bigquery", "mysql": "mysql", "hive": "hive"}
 
 
@@ -109,14 +107,16 @@ def timed(fn, cases: list[dict]) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    ap.add_argument("--corpus", type=Path, default=None)
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
+    if args.corpus is not None and not args.corpus.exists():
+        ap.error(f"--corpus: no file {args.corpus}")
     logging.disable(logging.CRITICAL)  # sqlglot warns on every statement it cannot parse
 
     source, cases = load_cases(args.corpus)
     statements = sum(count_statements(c["sql"]) for c in cases)
-    base_name, base_fn = baseline_runner(args.corpus if args.corpus.exists() else None)
+    base_name, base_fn = baseline_runner(args.corpus)
     warm = {"id": "warmup", "dialect": "ansi", "sql": "INSERT INTO a SELECT x FROM b"}
     warm["schema"] = None
     ours(warm)

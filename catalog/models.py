@@ -80,6 +80,8 @@ class FieldQuerySet(models.QuerySet):
 
 
 class SourceSystem(TimeStampedModel):
+    audit_name = "system"
+
     key = models.CharField(max_length=50, validators=[system_key_validator])
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=SystemKind.choices, default=SystemKind.OTHER)
@@ -115,6 +117,8 @@ class SourceSystem(TimeStampedModel):
 
 
 class Dataset(TimeStampedModel):
+    audit_name = "dataset"
+
     system = models.ForeignKey(SourceSystem, on_delete=models.PROTECT, related_name="datasets")
     name = models.CharField(max_length=255, help_text="As it appears in SQL, lower-cased")
     kind = models.CharField(max_length=20, choices=DatasetKind.choices, default=DatasetKind.TABLE)
@@ -171,6 +175,8 @@ class Dataset(TimeStampedModel):
 
 
 class Field(TimeStampedModel):
+    audit_name = "field"
+
     dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="fields")
     name = models.CharField(max_length=255)
     ordinal = models.PositiveIntegerField(default=0, help_text="Position in the dataset, from 1")

@@ -1,5 +1,5 @@
 """Choices of the consult decision point: policy effects and states, resource kinds, decisions
-and the reason codes of the public consult contract (DESIGN.md)."""
+and the reason codes of the public consult contract (README, "Consult")."""
 
 from django.db import models
 

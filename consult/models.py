@@ -52,6 +52,8 @@ class Classification(TimeStampedModel):
     """A label from the taxonomy (pii.direct, financial, ...) and the obligations it imposes on
     any allowed use. Extensible: the committee adds rows."""
 
+    audit_name = "classification"
+
     key = models.CharField(max_length=60, unique=True, validators=[key_validator])
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
@@ -72,6 +74,8 @@ class Classification(TimeStampedModel):
 class Purpose(TimeStampedModel):
     """A managed purpose of use (`profile_unification`, `analytics`, ...)."""
 
+    audit_name = "purpose"
+
     key = models.CharField(max_length=60, unique=True, validators=[key_validator])
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
@@ -90,6 +94,8 @@ class FieldClassification(TimeStampedModel):
     """A steward's word on one field's classification: a manual label, or a decision on one
     that propagated along lineage. Propagated labels themselves are derived (snapshot.py), so
     rebuilding lineage never loses these rows."""
+
+    audit_name = "field_classification"
 
     field = models.ForeignKey(Field, on_delete=models.CASCADE, related_name="classifications")
     classification = models.ForeignKey(Classification, on_delete=models.PROTECT, related_name="+")
@@ -120,6 +126,8 @@ class FieldClassification(TimeStampedModel):
 class DefinitionClassification(TimeStampedModel):
     """A classification on a definition, inherited by every field mapped to it. Keyed by the
     definition key so it does not depend on the definitions' own tables."""
+
+    audit_name = "definition_classification"
 
     definition_key = models.CharField(max_length=100)
     classification = models.ForeignKey(Classification, on_delete=models.PROTECT, related_name="+")
@@ -174,6 +182,8 @@ def catalog_object(kind: str, key: str):
 class AccessPolicy(TimeStampedModel):
     """Who may use what, for which purposes, under which obligations. Takes effect only once
     approved (status), between valid_from and valid_until."""
+
+    audit_name = "policy"
 
     name = models.CharField(max_length=200)
     consumer = models.ForeignKey(

@@ -27,7 +27,10 @@ class Rule:
     upstream_warn: bool = False
     aggregation_deidentifies: bool = False
     specificity: int = field(init=False)
-    reason: dict = field(init=False, compare=False)  # the reason this rule gives, built once
+    # The reason this rule gives, built once: as it decides, and as it is overruled (an allow
+    # in a decision something else denies).
+    reason: dict = field(init=False, compare=False)
+    overruled: dict = field(init=False, compare=False)
     label: str = field(init=False, compare=False)
 
     def __post_init__(self):
@@ -36,7 +39,9 @@ class Rule:
             ("Denied", "policy_denied") if self.effect == "deny" else ("Allowed", "policy_allowed")
         )
         message = f"{verb} by policy #{self.id} {self.name!r} ({self.kind} {self.key})."
-        object.__setattr__(self, "reason", {"code": code, "message": message, "policy": self.id})
+        reason = {"code": code, "message": message, "policy": self.id, "decisive": True}
+        object.__setattr__(self, "reason", reason)
+        object.__setattr__(self, "overruled", {**reason, "decisive": False})
         object.__setattr__(self, "label", f"policy #{self.id} {self.name!r}")
 
     def applies(self, purpose: str, now: float) -> bool:

@@ -85,8 +85,11 @@ _ALLOW = Decision.ALLOW.value
 _ALLOW_WITH_OBLIGATIONS = Decision.ALLOW_WITH_OBLIGATIONS.value
 
 
-def reason(code: str, message: str, **extra) -> dict:
-    return {"code": code, "message": message, **extra}
+def reason(code: str, message: str, decisive: bool = True, **extra) -> dict:
+    """One reason of a decision; `decisive` when it decided the outcome (a deny, an allow, its
+    obligations), false when the outcome stands without it (an allow that something else
+    overrules, an upstream only warned about)."""
+    return {"code": code, "message": message, "decisive": decisive, **extra}
 
 
 def _deny_unregistered(ref: str) -> dict:
@@ -210,34 +213,35 @@ class Snapshot:
                         if r.applies(purpose, now):
                             active.append(r)
         effect, deciding = policy.decide(active)
+        untrusted = self.untrusted(entry)
+        warn = bool(untrusted) and effect == "allow" and all(r.upstream_warn for r in deciding)
+        # Whatever denies on its own decides a deny, and an allowing policy is then overruled.
+        blocked = bool(entry.blockers) or effect != "allow" or (bool(untrusted) and not warn)
 
         reasons = list(entry.blockers)
-        blocked = bool(reasons)
         if effect is None:
-            blocked = True
             reasons.append(
                 reason(
                     ReasonCode.NO_POLICY,
                     f"No approved policy lets this consumer use {entry.ref} for {purpose!r}.",
                 )
             )
-        reasons.extend(r.reason for r in deciding)
-        blocked = blocked or effect == "deny"
-
-        untrusted = self.untrusted(entry)
+        elif effect == "allow" and blocked:
+            reasons.extend(r.overruled for r in deciding)
+        else:
+            reasons.extend(r.reason for r in deciding)
         if untrusted:
-            warn = effect == "allow" and all(r.upstream_warn for r in deciding)
             names = ", ".join(f"{ref} ({why})" for ref, why in untrusted)
             reasons.append(
                 reason(
                     ReasonCode.UPSTREAM_UNAPPROVED,
                     f"Untrusted upstream: {names}."
                     + (" Allowed as a warning by policy." if warn else ""),
+                    decisive=not warn,
                     fields=[ref for ref, _ in untrusted],
                     **({"warning": True} if warn else {}),
                 )
             )
-            blocked = blocked or not warn
 
         obligations: list[dict] = []
         if not blocked:

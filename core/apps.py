@@ -22,5 +22,26 @@ class CoreConfig(AppConfig):
                 User: lambda user: User.objects.filter(pk=user.pk),
             }
         )
+        _list_choices_in_model_errors()
         # Runs once after all apps are migrated (sender=self limits it to one call per migrate).
         post_migrate.connect(roles.sync_role_permissions, sender=self, dispatch_uid="core-roles")
+
+
+def _list_choices_in_model_errors() -> None:
+    """A model's own refusal of a value outside its choices (full_clean, as the imports and the
+    admin run it) lists the values it takes, in the words the API uses. Only the message
+    changes: `error_messages` set after a field is built is not part of its migration state."""
+    from django.apps import apps
+
+    for model in apps.get_models():
+        for field in model._meta.get_fields():
+            choices = getattr(field, "choices", None)
+            if not choices or not hasattr(field, "error_messages"):
+                continue
+            values = ", ".join(str(value) for value, _ in field.flatchoices)
+            field.error_messages = {
+                **field.error_messages,
+                "invalid_choice": '"%(value)s" is not a valid choice; choose one of: '
+                + values.replace("%", "%%")
+                + ".",
+            }

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import functools
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models, transaction
 from django.db.models import F
@@ -100,6 +103,28 @@ def current_catalog_version() -> int:
 def object_type(obj_or_model) -> str:
     meta = obj_or_model._meta
     return f"{meta.app_label}.{meta.model_name}"
+
+
+@functools.cache
+def audit_names() -> dict[str, str]:
+    """{the name a user knows an audited object by: its stored object_type}, e.g. `system` for
+    `catalog.sourcesystem`: each model's `audit_name`, and `user` for the user model."""
+    names = {"user": object_type(get_user_model())}
+    for model in apps.get_models():
+        name = getattr(model, "audit_name", None)
+        if name:
+            names[name] = object_type(model)
+    return dict(sorted(names.items()))
+
+
+def audit_name_of(stored: str) -> str | None:
+    """The user's name of a stored object_type (None for a type no model declares)."""
+    return _names_by_type().get(stored)
+
+
+@functools.cache
+def _names_by_type() -> dict[str, str]:
+    return {stored: name for name, stored in audit_names().items()}
 
 
 def _record(

@@ -1,12 +1,17 @@
 """Request ids (taken from X-Request-ID when a caller sends one, returned on every response and
-written into each audit record the request causes) and the language of the web pages."""
+written into each audit record the request causes), the language of the web pages, and the one
+trailing-slash rule of the API."""
 
 import re
 import uuid
 
 from django.conf import settings
+from django.http import JsonResponse
+from django.middleware import common
 from django.middleware.locale import LocaleMiddleware
 from django.utils import timezone, translation
+
+from core.api.errors import error_body
 
 _VALID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
@@ -41,4 +46,24 @@ class PageLocaleMiddleware(LocaleMiddleware):
     def process_response(self, request, response):
         if request.path_info.startswith("/api/"):
             return response
+        return super().process_response(request, response)
+
+
+class CommonMiddleware(common.CommonMiddleware):
+    """Django's, with the API's rule: every URL ends in a slash. A read without it is redirected
+    (301) to the URL with it, as Django does; a write is a 404 naming that URL, because a
+    redirect would lose its body (and Django's own answer, with DEBUG on, is a 500)."""
+
+    def process_response(self, request, response):
+        if (
+            response.status_code == 404
+            and request.path_info.startswith("/api/")
+            and request.method not in ("GET", "HEAD")
+            and self.should_redirect_with_slash(request)
+        ):
+            message = (
+                f"No API endpoint at {request.path}; API URLs end in a slash: "
+                f"{request.method} to {request.path}/."
+            )
+            return JsonResponse(error_body(404, "not_found", message), status=404)
         return super().process_response(request, response)

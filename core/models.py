@@ -154,6 +154,8 @@ class ApiTokenQuerySet(models.QuerySet):
 class ApiToken(models.Model):
     """An API token. Only its SHA-256 is stored: the raw token is shown once, at creation."""
 
+    audit_name = "token"
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tokens"
     )

@@ -7,7 +7,7 @@ mapping to a deprecated definition, so that consulting
     orders:shop.orders.amount, cdp:cdp.customer_profile.lifetime_value,
     crm:public.contacts.shoe_size
 
-for `profile_unification` shows every decision code of DESIGN.md. Idempotent."""
+for `profile_unification` shows every decision code of the consult contract. Idempotent."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """The governance part of the retail demo: a committee (chair, member), definitions in every
 state (including the three kinds of "amount"), mappings of catalog fields, votes in progress,
-a detected conflict and a deprecated definition with its replacement.
+a detected conflict, a duplicate definition in review, a mapping proposal that would replace an
+approved mapping, and a deprecated definition with its replacement.
 
 Everything goes through the services, so the demo's audit trail and history are real. Loaded by
 `manage.py load_demo` after the catalog; does nothing when definitions already exist."""
@@ -132,6 +133,21 @@ DEFINITIONS = [
         "description": "Points converted at the 2019 rate.",
         "data_type": "decimal(12,2)",
         "grain": "member",
+    },
+    {
+        # The same meaning as order_amount_net under another name: flagged as a duplicate at
+        # creation, in its review and in the conflicts report.
+        "key": "net_sales_amount",
+        "domain": "order",
+        "name": "Net sales amount",
+        "name_zh": "銷貨淨額",
+        "description_zh": "財務報表的銷貨淨額：未稅、折扣後、不含運費。",
+        "description": "Net sales as finance reports them: VAT excluded, after discounts, "
+        "without shipping.",
+        "tax": "excluded",
+        "discount": "after",
+        "synonyms": ["net sales"],
+        **AMOUNT,
     },
 ]
 
@@ -294,6 +310,21 @@ def load(actor: Actor) -> None:
         chair_actor, defs["legacy_points_value"], "retire", "no consumer left"
     )
     _load_mappings(actor, users, defs)
+
+    # net_sales_amount in review (a duplicate of order_amount_net), and a proposal to map the
+    # online order amount to it instead: its review says approving it retires that field's
+    # approved mapping to order_amount_net.
+    services.definition_transition(writer, defs["net_sales_amount"], "submit")
+    proposer = Actor(eric, reason="demo mapping")
+    replacing = services.create_mapping(
+        proposer,
+        {
+            "field": _field("orders:shop.orders.amount"),
+            "definition": defs["net_sales_amount"],
+            "semantics": {"tax": "excluded", "discount": "after", "currency": "TWD"},
+        },
+    )
+    transition(proposer, replacing, "submit")
 
 
 def _field(ref: str) -> Field:

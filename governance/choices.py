@@ -75,15 +75,9 @@ class ReviewStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
-class ReviewDecision(models.TextChoices):
-    """What an emergency override may decide."""
-
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-    CHANGES_REQUESTED = "changes_requested", "Changes requested"
-
-
 class VoteChoice(models.TextChoices):
+    """A member's vote, and the words of an administrator's emergency override."""
+
     APPROVE = "approve", "Approve"
     REJECT = "reject", "Reject"
     REQUEST_CHANGES = "request_changes", "Request changes"

@@ -96,6 +96,8 @@ def add_months(moment: datetime.datetime, months: int) -> datetime.datetime:
 class Committee(TimeStampedModel):
     """Reviews the definitions of the domains it governs, under a quorum rule."""
 
+    audit_name = "committee"
+
     name = models.CharField(max_length=100)
     description = models.TextField(blank=True)
     domains = models.JSONField(
@@ -168,6 +170,8 @@ class DecisionRule(models.Model):
     owner and steward, a system's owners) may decide alone. A review keeps the rule it opened
     under, so changing a rule never moves the goalposts of an open review."""
 
+    audit_name = "decision_rule"
+
     committee = models.ForeignKey(Committee, on_delete=models.CASCADE, related_name="rules")
     subject_kind = models.CharField(max_length=20, choices=SubjectKind.choices)
     min_approvals = models.PositiveSmallIntegerField(
@@ -198,6 +202,8 @@ class DecisionRule(models.Model):
 
 
 class CommitteeMembership(models.Model):
+    audit_name = "committee_membership"
+
     committee = models.ForeignKey(Committee, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="committee_memberships")
     role = models.CharField(
@@ -218,6 +224,8 @@ class CommitteeMembership(models.Model):
 class FieldDefinition(TimeStampedModel):
     """A canonical field. Its meaning lives in its versions; this row holds who answers for it,
     how often it is recertified, and (once deprecated) what replaces it."""
+
+    audit_name = "definition"
 
     key = models.CharField(max_length=100, unique=True, validators=[definition_key_validator])
     domain = models.CharField(max_length=20, choices=Domain.choices)
@@ -293,6 +301,8 @@ class DefinitionVersion(models.Model):
     """One immutable state of a definition's meaning. Content may change only while the version
     is a draft or changes were requested on it; from submission on it is frozen, and a change to
     an approved definition is a new version."""
+
+    audit_name = "definition_version"
 
     definition = models.ForeignKey(
         FieldDefinition, on_delete=models.PROTECT, related_name="versions"
@@ -415,6 +425,8 @@ class FieldMapping(TimeStampedModel):
     """A catalog field implements a definition, with a note on any conversion. Approved through
     the same workflow as definitions (the definition's steward or owner may decide alone)."""
 
+    audit_name = "mapping"
+
     field = models.ForeignKey(
         "catalog.Field", on_delete=models.PROTECT, related_name="definition_mappings"
     )
@@ -490,6 +502,8 @@ class Review(models.Model):
     decides (a committee under its quorum rule, and/or named approvers who may decide alone),
     the votes, and the decision."""
 
+    audit_name = "review"
+
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
     object_id = models.PositiveBigIntegerField()
     subject = GenericForeignKey("content_type", "object_id")
@@ -555,6 +569,8 @@ class Review(models.Model):
 
 
 class Vote(models.Model):
+    audit_name = "vote"
+
     review = models.ForeignKey(Review, on_delete=models.PROTECT, related_name="votes")
     voter = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     choice = models.CharField(max_length=20, choices=VoteChoice.choices)
@@ -621,6 +637,8 @@ class StatusChange(AppendOnlyModel):
 class Ownership(models.Model):
     """An owner or steward of a catalog system or dataset; granted as guardian object perms."""
 
+    audit_name = "ownership"
+
     system = models.ForeignKey(
         "catalog.SourceSystem",
         null=True,
@@ -668,6 +686,8 @@ class Meeting(models.Model):
     """A meeting of a committee. Its minutes are the record of the decisions taken since the
     meeting before it (the reviews decided in between, with their votes)."""
 
+    audit_name = "meeting"
+
     committee = models.ForeignKey(Committee, on_delete=models.CASCADE, related_name="meetings")
     held_on = models.DateField()
     notes = models.TextField(blank=True)
@@ -692,6 +712,8 @@ class Meeting(models.Model):
 
 class ConflictResolution(models.Model):
     """A detected conflict the committee has looked at and settled (it leaves the open list)."""
+
+    audit_name = "conflict_resolution"
 
     fingerprint = models.CharField(max_length=64, unique=True)
     kind = models.CharField(max_length=30)

@@ -8,6 +8,8 @@ Labels are English (gettext_noop: the pages translate them); values are the data
 
 from __future__ import annotations
 
+import datetime
+
 from django.utils.translation import gettext_noop as N_
 
 from governance.choices import DiscountTreatment, Domain, Grain, Sensitivity, TaxTreatment
@@ -125,8 +127,8 @@ def review_markdown(review: dict) -> str:
     lines += [
         f"- Status: {review['status']}",
         f"- Proposed by: {review.get('author') or '-'}",
-        f"- Opened: {review['opened_at']}" + (f", due {review['due_at']}" if review.get("due_at")
-                                               else ""),
+        f"- Opened: {_when(review['opened_at'])}"
+        + (f", due {_when(review['due_at'])}" if review.get("due_at") else ""),
         f"- Progress: {review.get('progress') or review['status']}",
         "",
     ]  # fmt: skip
@@ -168,6 +170,15 @@ def _table(title: str, items: list[dict]) -> list[str]:
     lines = [f"## {title}", "", "| | |", "| --- | --- |"]
     lines += [f"| {r['label']} | {_cell(r['value'])} |" for r in items]
     return [*lines, ""]
+
+
+def _when(value) -> str:
+    """An API timestamp as people read it: `2026-12-06 11:33 UTC`."""
+    try:
+        moment = datetime.datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _cell(value) -> str:

@@ -37,10 +37,10 @@ How another model plugs in
    and `register(PolicyWorkflow())` at import of that services module (imported by the app's
    AppConfig.ready()).
 3. Change state only through `transition(actor, obj, "submit", reason=...)`; members vote with
-   `cast_vote(actor, review, "approve", comment)`; an admin's emergency decision is
-   `override(actor, review, "approved", reason)`. Reviews, votes and history rows are the same
-   tables for every model (generic foreign keys), so the agenda, the KPIs and the review API
-   cover the new model without more code.
+   `cast_vote(actor, review, "approve", comment)`; an admin's emergency decision, in the same
+   words, is `override(actor, review, "approve", reason)`. Reviews, votes and history rows are
+   the same tables for every model (generic foreign keys), so the agenda, the KPIs and the
+   review API cover the new model without more code.
 
 Every function here is one transaction and writes the audit record (core.audit) itself.
 """
@@ -603,10 +603,9 @@ def override(actor: Actor, review: Review, decision: str, reason: str) -> Review
     """An administrator's emergency decision on an open review, bypassing the vote. Needs a
     reason; audited and marked as an override in the review and the subject's history."""
     check_may_override(actor.user_or_none)
-    if decision not in DECISION_TRANSITIONS:
-        raise ValidationError(
-            {"decision": f"Choose one of {', '.join(str(d) for d in DECISION_TRANSITIONS)}."}
-        )
+    # The words of a vote: an override is the vote that decides alone.
+    if decision not in OUTCOME_OF_VOTE:
+        raise ValidationError({"decision": f"Choose one of {', '.join(VoteChoice.values)}."})
     if not (reason or "").strip():
         raise ValidationError({"reason": "An emergency override must name its reason."})
     review = Review.objects.select_for_update().get(pk=review.pk)
@@ -614,7 +613,8 @@ def override(actor: Actor, review: Review, decision: str, reason: str) -> Review
         raise ReviewClosed(f"Review #{review.pk} is closed ({review.status}).")
     review.overridden = True
     review.override_reason = reason.strip()
-    _decide(actor, review, decision, Via.OVERRIDE, f"Emergency override: {reason.strip()}")
+    outcome = OUTCOME_OF_VOTE[decision]
+    _decide(actor, review, outcome, Via.OVERRIDE, f"Emergency override: {reason.strip()}")
     return review
 
 

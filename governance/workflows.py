@@ -15,6 +15,8 @@ from core.services import update_object
 from governance import conflicts, reports, subjects
 from governance.choices import MappingStatus, VersionStatus
 from governance.models import (
+    EFFECTIVE_STATUSES,
+    PENDING_STATUSES,
     Committee,
     DefinitionVersion,
     FieldDefinition,
@@ -97,7 +99,23 @@ class DefinitionWorkflow(Workflow):
 
     def describe(self, version, cache: dict | None = None) -> dict:
         definition = version.definition
-        effective = definition.effective_version
+        pending = version.status in PENDING_STATUSES
+        if pending:
+            effective = definition.effective_version
+            then = ", the version in force"
+        else:
+            # A decided review shows what was in force when it was proposed, not what is now.
+            effective = max(
+                (
+                    v
+                    for v in definition.versions.all()
+                    if v.number < version.number
+                    and v.status in (*EFFECTIVE_STATUSES, VersionStatus.SUPERSEDED)
+                ),
+                key=lambda v: v.number,
+                default=None,
+            )
+            then = ", the version in force when it was proposed"
         proposed = subjects.definition_rows(version, definition)
         in_force = None
         if effective is not None and effective.pk != version.pk:
@@ -108,7 +126,7 @@ class DefinitionWorkflow(Workflow):
         ).select_related("field__dataset__system")
         replaces = []
         if in_force is not None:
-            replaces.append(f"{definition.key} v{effective.number}, the version in force")
+            replaces.append(f"{definition.key} v{effective.number}{then}")
         title = f"Definition {definition.key} v{version.number}: {version.name}"
         if version.name_zh:
             title += f" ({version.name_zh})"
@@ -181,13 +199,19 @@ class MappingWorkflow(Workflow):
     def describe(self, mapping, cache: dict | None = None) -> dict:
         field, definition = mapping.field, mapping.definition
         in_force = definition.effective_version
+        if in_force is not None:
+            meaning = f"{definition.key}: {in_force.name}"
+        else:
+            latest = definition.latest_version
+            name = f"{latest.name} " if latest is not None else ""
+            meaning = f"{definition.key}: {name}(no approved version yet)"
         semantics = mapping.semantics or {}
         proposed = subjects.rows(
             [
                 (N_("Field"), field.ref),
                 (N_("Field description"), field.description),
                 (N_("Data type"), field.data_type),
-                (N_("Definition"), f"{definition.key}: {in_force.name if in_force else ''}"),
+                (N_("Definition"), meaning),
                 (N_("Conversion note"), mapping.conversion_note),
                 *(
                     (subjects.DEFINITION_LABELS.get(k, k), subjects.show(v, k))

@@ -153,6 +153,65 @@ def traverse(
     return {"results": results, "partial": partial}
 
 
+def reach(
+    graph: nx.DiGraph,
+    start: Iterable[int],
+    *,
+    upstream: bool = False,
+    cap: int = 50,
+    types: int = ALL_TYPES,
+    jobs: frozenset[int] | None = None,
+) -> set[int]:
+    """Every node within `cap` hops of `start` (start nodes excluded) along edges of `types`
+    produced by `jobs`: the node set of an unlimited `traverse`, without its paths."""
+    adjacency = graph._pred if upstream else graph._succ
+    starts = set(start)
+    seen = set(starts)
+    frontier = [n for n in starts if n in adjacency]
+    for _ in range(cap):
+        following = []
+        for node in frontier:
+            for neighbour, attrs in adjacency[node].items():
+                if neighbour not in seen and _edge_mask(attrs, jobs) & types:
+                    seen.add(neighbour)
+                    following.append(neighbour)
+        if not following:
+            break
+        frontier = following
+    return seen - starts
+
+
+def hidden(
+    graph: nx.DiGraph,
+    start: Iterable[int],
+    *,
+    upstream: bool = False,
+    depth: int | None = None,
+    max_depth: int = 50,
+    types: int = ALL_TYPES,
+    jobs: frozenset[int] | None = None,
+) -> dict:
+    """How much of a walk from `start` a caller restricted to `jobs` does not see, as counts
+    only: {"nodes": nodes within the walk's depth that only lineage of other jobs reaches,
+    "edges": edges of `types` among the nodes the whole walk reaches that no job in `jobs`
+    produces}. Nothing for an unrestricted caller (`jobs` None)."""
+    if jobs is None:
+        return {"nodes": 0, "edges": 0}
+    starts = set(start)
+    cap = max_depth if depth is None else min(depth, max_depth)
+    every = reach(graph, starts, upstream=upstream, cap=cap, types=types)
+    seen = reach(graph, starts, upstream=upstream, cap=cap, types=types, jobs=jobs)
+    adjacency = graph._pred if upstream else graph._succ
+    reached = every | starts
+    edges = sum(
+        1
+        for node in reached
+        for neighbour, attrs in adjacency.get(node, {}).items()
+        if neighbour in reached and attrs["m"] & types and not _edge_mask(attrs, jobs) & types
+    )
+    return {"nodes": len(every - seen), "edges": edges}
+
+
 def _path_jobs(adjacency, path: list[int], types: int, jobs) -> list[int]:
     on_path: dict[int, None] = {}
     for a, b in itertools.pairwise(path):

@@ -27,6 +27,8 @@ job_key_validator = RegexValidator(
 
 
 class EtlJob(TimeStampedModel):
+    audit_name = "job"
+
     key = models.CharField(max_length=100, validators=[job_key_validator])
     name = models.CharField(max_length=200)
     owner = models.ForeignKey(
@@ -109,6 +111,8 @@ class EtlJobVersion(AppendOnlyModel):
     """One submission of a job's SQL (or one OpenLineage event) with what the parser made of it.
     Written once; removed only with its job (the audit trail keeps a copy of every row)."""
 
+    audit_name = "job_version"
+
     removable_with_parent = True
 
     job = models.ForeignKey(EtlJob, on_delete=models.CASCADE, related_name="versions")
@@ -146,6 +150,8 @@ class EtlJobVersion(AppendOnlyModel):
 
 
 class LineageEdge(models.Model):
+    audit_name = "edge"
+
     source = models.ForeignKey(Field, on_delete=models.PROTECT, related_name="downstream_edges")
     target = models.ForeignKey(Field, on_delete=models.PROTECT, related_name="upstream_edges")
     type = models.CharField(max_length=10, choices=EdgeType.choices)
@@ -180,6 +186,8 @@ class LineageEdge(models.Model):
 
 
 class DatasetEdge(models.Model):
+    audit_name = "dataset_edge"
+
     source = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="downstream_edges")
     target = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="upstream_edges")
     job = models.ForeignKey(EtlJob, on_delete=models.CASCADE, related_name="dataset_edges")

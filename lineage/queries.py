@@ -87,20 +87,20 @@ def walk(
     is_field = isinstance(node, Field)
     jobs = allowed_jobs(user)
     limit = _cap(limit)
-    walks = {}
+    walks, hidden = {}, {}
     with graphstore.reading() as graphs:
+        graph = graphs.fields if is_field else graphs.datasets
         for name in ("upstream", "downstream"):
             if direction in (name, "both"):
-                walks[name] = g.traverse(
-                    graphs.fields if is_field else graphs.datasets,
-                    [node.pk],
-                    upstream=name == "upstream",
-                    depth=depth,
-                    max_depth=settings.LINEAGE_MAX_DEPTH,
-                    types=types,
-                    limit=limit,
-                    jobs=jobs,
-                )
+                options = {
+                    "upstream": name == "upstream",
+                    "depth": depth,
+                    "max_depth": settings.LINEAGE_MAX_DEPTH,
+                    "types": types,
+                    "jobs": jobs,
+                }
+                walks[name] = g.traverse(graph, [node.pk], limit=limit, **options)
+                hidden[name] = g.hidden(graph, [node.pk], **options)
     nodes = {n for w in walks.values() for r in w["results"] for n in r["path"]}
     refs = (field_refs if is_field else dataset_refs)(nodes)
     keys = job_keys({j for w in walks.values() for r in w["results"] for j in r["jobs"]})
@@ -108,7 +108,10 @@ def walk(
     for name, result in walks.items():
         out[name] = {
             "count": len(result["results"]),
-            "partial": result["partial"],
+            # Lineage the caller may not read makes the answer partial: it is counted in
+            # `hidden`, never named.
+            "partial": result["partial"] or any(hidden[name].values()),
+            "hidden": hidden[name],
             "results": [
                 {
                     "ref": refs[r["node"]],
@@ -130,23 +133,22 @@ def _cap(limit: int | None) -> int:
 def paths(user, source: Field, target: Field, *, types: int, limit: int) -> dict:
     limit = _cap(limit)
     jobs = allowed_jobs(user)
+    options = {"max_depth": settings.LINEAGE_MAX_DEPTH, "types": types, "limit": limit}
     with graphstore.reading() as graphs:
-        found = g.all_paths(
-            graphs.fields,
-            source.pk,
-            target.pk,
-            max_depth=settings.LINEAGE_MAX_DEPTH,
-            types=types,
-            limit=limit,
-            jobs=jobs,
+        found = g.all_paths(graphs.fields, source.pk, target.pk, jobs=jobs, **options)
+        every = (
+            found if jobs is None else g.all_paths(graphs.fields, source.pk, target.pk, **options)
         )
+    # Paths through jobs the caller may not read are counted (at least this many), not shown.
+    hidden = max(0, len(every["paths"]) - len(found["paths"]))
     refs = field_refs({n for p in found["paths"] for n in p["nodes"]})
     keys = job_keys({j for p in found["paths"] for j in p["jobs"]})
     return {
         "source": source.ref,
         "target": target.ref,
         "count": len(found["paths"]),
-        "partial": found["partial"],
+        "partial": found["partial"] or every["partial"] or bool(hidden),
+        "hidden": {"paths": hidden},
         "paths": [
             {"fields": [refs[n] for n in p["nodes"]], "jobs": [keys[j] for j in p["jobs"]]}
             for p in found["paths"]
@@ -157,18 +159,17 @@ def paths(user, source: Field, target: Field, *, types: int, limit: int) -> dict
 def cycles(user, *, types: int, limit: int) -> dict:
     limit = _cap(limit)
     jobs = allowed_jobs(user)
+    options = {"max_length": settings.LINEAGE_MAX_DEPTH, "types": types, "limit": limit}
     with graphstore.reading() as graphs:
-        found = g.cycles(
-            graphs.fields,
-            max_length=settings.LINEAGE_MAX_DEPTH,
-            types=types,
-            limit=limit,
-            jobs=jobs,
-        )
+        found = g.cycles(graphs.fields, jobs=jobs, **options)
+        every = found if jobs is None else g.cycles(graphs.fields, **options)
+    # Cycles through jobs the caller may not read are counted (at least this many), not shown.
+    hidden = max(0, len(every["cycles"]) - len(found["cycles"]))
     refs = field_refs({n for c in found["cycles"] for n in c})
     return {
         "count": len(found["cycles"]),
-        "partial": found["partial"],
+        "partial": found["partial"] or every["partial"] or bool(hidden),
+        "hidden": {"cycles": hidden},
         "cycles": [[refs[n] for n in c] for c in found["cycles"]],
     }
 
@@ -187,9 +188,10 @@ def orphan_candidates(user, system: str | None = None):
 def orphans(user, *, system: str | None, types: int, limit: int) -> dict:
     limit = _cap(limit)
     ids = list(orphan_candidates(user, system).values_list("pk", flat=True))
-    jobs = allowed_jobs(user)
+    # Every job's lineage counts, also the jobs the caller may not read: a field fed only by
+    # those is no orphan (its sources stay unnamed; the upstream walk counts them as hidden).
     with graphstore.reading() as graphs:
-        found = g.orphans(graphs.fields, ids, types, jobs)
+        found = g.orphans(graphs.fields, ids, types)
     refs = field_refs(found[:limit])
     return {
         "count": len(found),
@@ -211,10 +213,13 @@ def _edge_view(edge: LineageEdge) -> dict:
     }
 
 
-def check_change(job: EtlJob, sql: str) -> dict:
+def check_change(job: EtlJob, sql: str, user=None) -> dict:
     """What submitting `sql` to `job` would do, without saving anything: edges added and
     removed, fields that would lose their lineage, and everything downstream of the changed
-    fields with the owners to tell. `breaking` is true when some field loses its lineage."""
+    fields with the owners to tell. `breaking` is true when some field loses its lineage.
+    For a `user` who may not read every job, what lies downstream only through jobs it may not
+    read is counted in `affected.hidden`, not listed (None: everything, for commands)."""
+    jobs = None if user is None else allowed_jobs(user)
     resolver = Resolver.for_job(None, job, create=False)
     result = parse(resolver, sql, job.dialect)
     status, errors, failed = assess(resolver, result, sql)
@@ -236,14 +241,16 @@ def check_change(job: EtlJob, sql: str) -> dict:
     changed = {e.target_id for e in [*added, *removed] if e.target_id}
     with graphstore.reading() as graphs:
         lost = _lost_lineage(graphs.fields, job, removed, proposed.values())
-        downstream = g.traverse(
-            graphs.fields, sorted(changed), max_depth=settings.LINEAGE_MAX_DEPTH
-        )
+        options = {"max_depth": settings.LINEAGE_MAX_DEPTH, "jobs": jobs}
+        downstream = g.traverse(graphs.fields, sorted(changed), **options)
+        hidden = g.hidden(graphs.fields, sorted(changed), **options)
     report["lineage_lost"] = [f.ref for f in lost]
     report["breaking"] = bool(lost)
     report["affected"] = _affected(
         job, changed, downstream["results"], {f.pk for f in lost}, downstream["partial"]
     )
+    report["affected"]["partial"] = report["affected"]["partial"] or any(hidden.values())
+    report["affected"]["hidden"] = hidden
     return report
 
 

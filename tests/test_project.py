@@ -14,7 +14,8 @@ from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiYamlRenderer
 
 from catalog.models import Field, SourceSystem
-from core.models import ApiToken
+from core.audit import audit_name_of
+from core.models import ApiToken, ChangeRecord
 from tests.catalog import test_permissions as catalog_table
 from tests.consult import test_permissions as consult_table
 from tests.core import test_permissions as core_table
@@ -79,6 +80,9 @@ class RetailDemoTests(TestCase):
 
     def test_demo_is_idempotent(self):
         call_command("load_demo", "--no-tokens", stdout=StringIO())
+        # Every kind of object the demo's writes audit has a name `?object_type=` takes.
+        stored = set(ChangeRecord.objects.values_list("object_type", flat=True).distinct())
+        self.assertEqual({t for t in stored if audit_name_of(t) is None}, set())
         fields = Field.objects.count()
         call_command("load_demo", "--no-tokens", stdout=StringIO())
         self.assertEqual(Field.objects.count(), fields)
@@ -108,3 +112,32 @@ class PermissionKitCoverageTests(TestCase):
         self.assertEqual(sorted(operations - set(listed)), [], "operations in no table")
         self.assertEqual(sorted(set(listed) - operations), [], "rows naming no operation")
         self.assertEqual(len(listed), len(set(listed)), "an operation listed twice")
+
+
+class ReadmeTests(TestCase):
+    """The README works from a clone alone."""
+
+    def test_the_readme_and_docs_point_only_at_files_of_the_repository(self):
+        import re
+
+        for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+            text = doc.read_text()
+            with self.subTest(doc=doc.name):
+                self.assertNotRegex(text, r"(^|[\s(`'\"])\.\./")
+                for target in re.findall(r"\]\(([^)#]+)\)", text):
+                    if "://" not in target:
+                        self.assertTrue((doc.parent / target).exists(), target)
+
+    def test_the_stack_section_names_every_pinned_requirement(self):
+        import re
+
+        readme = ROOT / "README.md"
+        stack = readme.read_text().split("## Stack", 1)[1].split("\n## ", 1)[0].lower()
+        for name in ("requirements.txt", "requirements-dev.txt"):
+            for line in (ROOT / name).read_text().splitlines():
+                line = line.split("#", 1)[0].strip()
+                if not line or line.startswith("-r"):
+                    continue
+                package = re.split(r"[=<>\[]", line)[0].strip().lower()
+                with self.subTest(package=package):
+                    self.assertIn(package, stack)

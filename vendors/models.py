@@ -37,6 +37,8 @@ class Vendor(TimeStampedModel):
     """An organisation that runs part of the pipeline. Its users act through the group
     `vendor:<key>`, which holds guardian grants on the vendor (and so on its contracts)."""
 
+    audit_name = "vendor"
+
     key = models.CharField(max_length=50, unique=True, validators=[key_validator])
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
@@ -66,6 +68,8 @@ class Vendor(TimeStampedModel):
 class VendorUser(models.Model):
     """Membership of a user in the one vendor it works for (the one-to-one makes it one)."""
 
+    audit_name = "vendor_user"
+
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="vendor_membership"
     )
@@ -79,6 +83,8 @@ class VendorUser(models.Model):
 
 
 class VendorContact(TimeStampedModel):
+    audit_name = "vendor_contact"
+
     vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="contacts")
     name = models.CharField(max_length=200)
     role = models.CharField(max_length=200, blank=True)
@@ -105,6 +111,8 @@ class VendorContact(TimeStampedModel):
 class IntegrationContract(TimeStampedModel):
     """One interface a vendor runs. What it says lives in its versions; the active one is in
     force until a newer version is activated."""
+
+    audit_name = "contract"
 
     vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="contracts")
     key = models.CharField(max_length=80, unique=True, validators=[key_validator])
@@ -137,6 +145,8 @@ class ContractVersionQuerySet(models.QuerySet):
 
 
 class ContractVersion(TimeStampedModel):
+    audit_name = "contract_version"
+
     contract = models.ForeignKey(
         IntegrationContract, on_delete=models.CASCADE, related_name="versions"
     )
@@ -313,6 +323,8 @@ class EscalationLevel(models.Model):
 class ChangeNotice(TimeStampedModel):
     """A vendor's announcement of a schema change on an interface, with the impact computed
     from lineage when it was filed."""
+
+    audit_name = "notice"
 
     contract = models.ForeignKey(
         IntegrationContract, on_delete=models.PROTECT, related_name="notices"

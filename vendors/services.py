@@ -36,7 +36,7 @@ from governance.workflow import (
     transition,
 )
 from vendors import adapters
-from vendors.choices import Activity, ChangeKind, NoticeStatus, SlaMetric, VersionStatus
+from vendors.choices import Activity, ChangeKind, NoticeStatus, SlaMetric, Unit, VersionStatus
 from vendors.models import (
     ChangeNotice,
     ContractVersion,
@@ -373,7 +373,7 @@ def contract_rows(version: ContractVersion) -> list[dict]:
         (N_("Fields"), ", ".join(sorted(f.ref for f in version.fields.select_related(
             "dataset__system")))),
         *((Activity(a).label, ", ".join(parties)) for a, parties in sorted(raci.items())),
-        *((SlaMetric(s.metric).label, s.target_text) for s in version.slas.all()),
+        *((SlaMetric(s.metric).label, _target(s)) for s in version.slas.all()),
         (N_("Error detection"), version.error_detection),
         (N_("Retries"), _retries(version)),
         (N_("Quarantine"), version.quarantine),
@@ -388,6 +388,13 @@ def contract_rows(version: ContractVersion) -> list[dict]:
         (N_("In force"), _period(version)),
     ]  # fmt: skip
     return subjects.rows(pairs)
+
+
+def _target(sla) -> str:
+    """An SLA's target with its unit: `99.5%`, `24 hours`."""
+    if sla.unit == Unit.PERCENT:
+        return f"{sla.target_text}%"
+    return f"{sla.target_text} {Unit(sla.unit).label}" if sla.unit else sla.target_text
 
 
 def _retries(version) -> str:
@@ -406,7 +413,10 @@ def _notify(version) -> str:
 
 def _escalation_text(level) -> str:
     who = level.contact_label
-    return f"{who}, responds within {level.response_time} {level.response_unit}"
+    unit = level.response_unit
+    if level.response_time == 1:
+        unit = unit.removesuffix("s")  # 1 day, not 1 days
+    return f"{who}, responds within {level.response_time} {unit}"
 
 
 def _period(version) -> str:

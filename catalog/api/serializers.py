@@ -7,8 +7,10 @@ from rest_framework.exceptions import PermissionDenied
 from catalog.choices import DatasetKind, Status
 from catalog.models import Dataset, Field, SourceSystem, system_key_validator
 from core.api.serializers import (
+    ChoiceField,
     JsonBooleanField,
     JsonStringField,
+    ModelSerializer,
     RefField,
     StrictSerializer,
     ValidatedModelSerializer,
@@ -16,7 +18,7 @@ from core.api.serializers import (
 from core.permissions import user_can, visible
 
 
-class BriefSystemSerializer(serializers.ModelSerializer):
+class BriefSystemSerializer(ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="sourcesystem-detail", lookup_field="key")
 
     class Meta:
@@ -24,7 +26,7 @@ class BriefSystemSerializer(serializers.ModelSerializer):
         fields = ["id", "url", "key", "name", "kind"]
 
 
-class BriefDatasetSerializer(serializers.ModelSerializer):
+class BriefDatasetSerializer(ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="dataset-detail")
     system = BriefSystemSerializer(read_only=True)
     ref = serializers.CharField(read_only=True)
@@ -208,14 +210,14 @@ class BulkFieldSerializer(StrictSerializer):
     data_type = JsonStringField(required=False, allow_blank=True, max_length=100)
     nullable = JsonBooleanField(required=False)
     description = JsonStringField(required=False, allow_blank=True)
-    status = serializers.ChoiceField(choices=Status.choices, required=False)
+    status = ChoiceField(choices=Status.choices, required=False)
 
 
 class BulkDatasetSerializer(StrictSerializer):
     name = JsonStringField(max_length=255, trim_whitespace=False)
-    kind = serializers.ChoiceField(choices=DatasetKind.choices, required=False)
+    kind = ChoiceField(choices=DatasetKind.choices, required=False)
     description = JsonStringField(required=False, allow_blank=True)
-    status = serializers.ChoiceField(choices=Status.choices, required=False)
+    status = ChoiceField(choices=Status.choices, required=False)
     fields = BulkFieldSerializer(many=True, required=False)
 
 

@@ -1,8 +1,7 @@
-from rest_framework.routers import DefaultRouter
-
 from catalog.api.views import DatasetViewSet, FieldViewSet, SourceSystemViewSet
+from core.api.routers import Router
 
-router = DefaultRouter()
+router = Router()
 router.register("systems", SourceSystemViewSet, basename="sourcesystem")
 router.register("datasets", DatasetViewSet, basename="dataset")
 router.register("fields", FieldViewSet, basename="field")

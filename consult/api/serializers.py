@@ -19,7 +19,12 @@ from consult.models import (
     Purpose,
 )
 from consult.services import is_consumer
-from core.api.serializers import StrictSerializer, ValidatedModelSerializer
+from core.api.serializers import (
+    ChoiceField,
+    ModelSerializer,
+    StrictSerializer,
+    ValidatedModelSerializer,
+)
 
 DECISION_HELP = "One of: " + ", ".join(Decision.values)
 # The most fields one consult may ask about.
@@ -95,6 +100,11 @@ class WhatIfRequestSerializer(ConsultRequestSerializer):
 class ConsultReasonSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
+    decisive = serializers.BooleanField(
+        help_text="True when this reason decided the outcome (what denies, the policy that "
+        "allows, the obligations of an allow); false when the outcome stands without it, e.g. "
+        "a policy that would allow a use something else denies."
+    )
 
 
 class ConsultDefinitionSerializer(serializers.Serializer):
@@ -143,7 +153,7 @@ class ClassificationSerializer(ValidatedModelSerializer):
         fields = ["id", "key", "name", "description", "obligations", "propagates"]
 
 
-class DefinitionClassificationSerializer(serializers.ModelSerializer):
+class DefinitionClassificationSerializer(ModelSerializer):
     classification = serializers.SlugRelatedField(
         slug_field="key", queryset=Classification.objects.all()
     )
@@ -235,11 +245,11 @@ class SetLabelSerializer(serializers.Serializer):
     classification = serializers.SlugRelatedField(
         slug_field="key", queryset=Classification.objects.all()
     )
-    state = serializers.ChoiceField(choices=ClassificationState.choices)
+    state = ChoiceField(choices=ClassificationState.choices)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class DecisionLogSerializer(serializers.ModelSerializer):
+class DecisionLogSerializer(ModelSerializer):
     decision = serializers.CharField(help_text=DECISION_HELP)
 
     class Meta:

@@ -1,5 +1,4 @@
 from django.urls import path
-from rest_framework.routers import DefaultRouter
 
 from consult.api.views import (
     AccessPolicyViewSet,
@@ -12,8 +11,9 @@ from consult.api.views import (
     PurposeViewSet,
     WhatIfView,
 )
+from core.api.routers import Router
 
-router = DefaultRouter()
+router = Router()
 router.register("policies", AccessPolicyViewSet, basename="accesspolicy")
 router.register("purposes", PurposeViewSet, basename="purpose")
 router.register("classifications", ClassificationViewSet, basename="classification")
@@ -28,7 +28,7 @@ urlpatterns = [
     path("", ConsultView.as_view(), name="consult"),
     path("what-if/", WhatIfView.as_view(), name="consult-what-if"),
     path(
-        "definitions/<str:key>/sources",
+        "definitions/<str:key>/sources/",
         DefinitionSourcesView.as_view(),
         name="consult-definition-sources",
     ),

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
+from core.audit import audit_name_of
 from core.lookups import find
 from core.models import ApiToken, ChangeRecord
 from core.permissions import visible
@@ -23,6 +24,41 @@ class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
     errors = ErrorItemSerializer(many=True)
+
+
+def allowed_values(choices) -> str:
+    """The values a choice takes, as a refusal lists them: `a, b, c`."""
+    return ", ".join(str(value) for value in choices)
+
+
+class ListsChoicesMixin:
+    """A refused choice names the values it takes, so the caller can correct it at once."""
+
+    default_error_messages = {
+        "invalid_choice": '"{input}" is not a valid choice; choose one of: {choices}.'
+    }
+
+    def fail(self, key, **kwargs):
+        if key == "invalid_choice":
+            kwargs["choices"] = allowed_values(self.choice_strings_to_values)
+        super().fail(key, **kwargs)
+
+
+class ChoiceField(ListsChoicesMixin, serializers.ChoiceField):
+    pass
+
+
+class MultipleChoiceField(ListsChoicesMixin, serializers.MultipleChoiceField):
+    default_error_messages = {
+        **serializers.MultipleChoiceField.default_error_messages,
+        **ListsChoicesMixin.default_error_messages,
+    }
+
+
+# The base of every model serializer here: a model field with choices refuses a value with the
+# values it takes. (A comment, not a docstring: the schema would show it on every component.)
+class ModelSerializer(serializers.ModelSerializer):
+    serializer_choice_field = ChoiceField
 
 
 class StrictSerializer(serializers.Serializer):
@@ -100,7 +136,7 @@ class RefField(serializers.Field):
         return getattr(value, "ref", None) or str(value)
 
 
-class ValidatedModelSerializer(serializers.ModelSerializer):
+class ValidatedModelSerializer(ModelSerializer):
     """Runs the model's own `full_clean()` on the would-be instance, so the API enforces the
     same rules as the admin and the import commands (NetBox's ValidatedModelSerializer)."""
 
@@ -137,7 +173,11 @@ def _copy(instance):
     return clone
 
 
-class ChangeRecordSerializer(serializers.ModelSerializer):
+class ChangeRecordSerializer(ModelSerializer):
+    object_kind = serializers.SerializerMethodField(
+        help_text="What the object is, as `?object_type=` takes it (system, definition, ...)."
+    )
+
     class Meta:
         model = ChangeRecord
         fields = [
@@ -147,6 +187,7 @@ class ChangeRecordSerializer(serializers.ModelSerializer):
             "request_id",
             "action",
             "object_type",
+            "object_kind",
             "object_id",
             "object_repr",
             "before",
@@ -156,8 +197,11 @@ class ChangeRecordSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def get_object_kind(self, record) -> str | None:
+        return audit_name_of(record.object_type)
 
-class ApiTokenSerializer(serializers.ModelSerializer):
+
+class ApiTokenSerializer(ModelSerializer):
     user = serializers.CharField(source="user.username", read_only=True)
     is_active = serializers.BooleanField(read_only=True)
 

@@ -1,8 +1,7 @@
-from rest_framework.routers import DefaultRouter
-
+from core.api.routers import Router
 from core.api.views import ApiTokenViewSet, ChangeRecordViewSet
 
-router = DefaultRouter()
+router = Router()
 router.register("audit", ChangeRecordViewSet, basename="changerecord")
 router.register("tokens", ApiTokenViewSet, basename="apitoken")
 

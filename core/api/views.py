@@ -20,8 +20,9 @@ from core.api.serializers import (
     ChangeRecordSerializer,
     NewApiTokenSerializer,
 )
-from core.audit import Actor
-from core.errors import NotFound, PreconditionFailed
+from core.audit import Actor, audit_names
+from core.choices import ChangeAction
+from core.errors import Invalid, NotFound, PreconditionFailed
 from core.lookups import find
 from core.models import ApiToken, ChangeRecord
 from core.permissions import readable_changes, visible
@@ -147,10 +148,14 @@ class HealthView(APIView):
 
 
 class ChangeRecordFilter(django_filters.FilterSet):
-    object_type = django_filters.CharFilter()
+    object_type = django_filters.CharFilter(
+        method="filter_object_type",
+        label="What kind of object: system, dataset, field, job, definition, mapping, policy, "
+        "contract, ... (an unknown kind is a 400 listing them)",
+    )
     object_id = django_filters.CharFilter()
     actor = django_filters.CharFilter(field_name="actor_name")
-    action = django_filters.CharFilter()
+    action = django_filters.ChoiceFilter(choices=ChangeAction.choices)
     request_id = django_filters.CharFilter()
     since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
     until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt")
@@ -158,6 +163,18 @@ class ChangeRecordFilter(django_filters.FilterSet):
     class Meta:
         model = ChangeRecord
         fields = ["object_type", "object_id", "actor", "action", "request_id", "since", "until"]
+
+    def filter_object_type(self, queryset, name, value):
+        value = value.strip().lower()
+        names = audit_names()
+        # The stored `app.model` form, as each record shows it, is taken too.
+        stored = names.get(value) or (value if value in names.values() else None)
+        if stored is None:
+            raise Invalid.at(
+                "object_type",
+                f"Unknown object type {value!r}; choose one of: {', '.join(names)}.",
+            )
+        return queryset.filter(object_type=stored)
 
 
 class ChangeRecordViewSet(viewsets.ReadOnlyModelViewSet):

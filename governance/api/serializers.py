@@ -9,13 +9,13 @@ from rest_framework import serializers
 
 from catalog.api.serializers import DatasetRefField, FieldRefField
 from catalog.models import SourceSystem
+from core.api.serializers import ChoiceField, ModelSerializer
 from governance import conflicts, queries, reports
 from governance.api.workflow import ReasonSerializer
 from governance.choices import (
     CommitteeRole,
     Consequence,
     OwnerRole,
-    ReviewDecision,
     SubjectKind,
     VoteChoice,
 )
@@ -46,7 +46,7 @@ def _name(user) -> str | None:
     return user.get_username() if user is not None else None
 
 
-class VersionSerializer(serializers.ModelSerializer):
+class VersionSerializer(ModelSerializer):
     author = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
@@ -64,7 +64,7 @@ class VersionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class VersionContentSerializer(serializers.ModelSerializer):
+class VersionContentSerializer(ModelSerializer):
     """The meaning of a definition as written (validated again by the model's clean())."""
 
     class Meta:
@@ -78,7 +78,7 @@ class ConflictBriefSerializer(serializers.Serializer):
     definitions = serializers.ListField(child=serializers.CharField())
 
 
-class DefinitionSerializer(serializers.ModelSerializer):
+class DefinitionSerializer(ModelSerializer):
     url = serializers.HyperlinkedIdentityField(
         view_name="fielddefinition-detail", lookup_field="key"
     )
@@ -154,7 +154,7 @@ class DefinitionSerializer(serializers.ModelSerializer):
         ]
 
 
-class DefinitionWriteSerializer(serializers.ModelSerializer):
+class DefinitionWriteSerializer(ModelSerializer):
     """Who answers for the definition, and its meaning (which goes to a draft version)."""
 
     key = serializers.CharField(max_length=100, validators=[definition_key_validator])
@@ -228,7 +228,7 @@ class VisibleDefinitionField(serializers.SlugRelatedField):
         return definitions_visible_to(self.context["request"].user, FieldDefinition.objects.all())
 
 
-class MappingSerializer(serializers.ModelSerializer):
+class MappingSerializer(ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="fieldmapping-detail")
     field = FieldRefField()
     definition = VisibleDefinitionField()
@@ -263,19 +263,19 @@ class RuleSerializer(serializers.Serializer):
     """A decision rule (governance.workflow.Rule)."""
 
     min_approvals = serializers.IntegerField(min_value=1, max_value=50)
-    rejection = serializers.ChoiceField(choices=Consequence.choices)
-    changes = serializers.ChoiceField(choices=Consequence.choices)
+    rejection = ChoiceField(choices=Consequence.choices)
+    changes = ChoiceField(choices=Consequence.choices)
     owner_decides = serializers.BooleanField()
 
 
 class KindRuleSerializer(RuleSerializer):
-    subject_kind = serializers.ChoiceField(choices=SubjectKind.choices)
+    subject_kind = ChoiceField(choices=SubjectKind.choices)
 
 
 # Reviews -----------------------------------------------------------------------------------------
 
 
-class VoteSerializer(serializers.ModelSerializer):
+class VoteSerializer(ModelSerializer):
     voter = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
@@ -285,16 +285,19 @@ class VoteSerializer(serializers.ModelSerializer):
 
 
 class VoteInputSerializer(serializers.Serializer):
-    choice = serializers.ChoiceField(choices=VoteChoice.choices)
+    choice = ChoiceField(choices=VoteChoice.choices)
     comment = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class OverrideSerializer(serializers.Serializer):
-    decision = serializers.ChoiceField(choices=ReviewDecision.choices)
+    decision = ChoiceField(
+        choices=VoteChoice.choices,
+        help_text="The decision, in the words of a vote: approve, reject or request_changes.",
+    )
     reason = serializers.CharField()
 
 
-class ReviewSerializer(serializers.ModelSerializer):
+class ReviewSerializer(ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="review-detail")
     subject_type = serializers.SerializerMethodField()
     subject = serializers.SerializerMethodField()
@@ -389,10 +392,10 @@ class ReviewSerializer(serializers.ModelSerializer):
 
 class MemberSerializer(serializers.Serializer):
     user = UserField()
-    role = serializers.ChoiceField(choices=CommitteeRole.choices, default=CommitteeRole.MEMBER)
+    role = ChoiceField(choices=CommitteeRole.choices, default=CommitteeRole.MEMBER)
 
 
-class CommitteeSerializer(serializers.ModelSerializer):
+class CommitteeSerializer(ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="committee-detail")
     members = MemberSerializer(many=True, required=False, source="memberships")
     rules = KindRuleSerializer(
@@ -430,13 +433,13 @@ class CommitteeSerializer(serializers.ModelSerializer):
         return rows
 
 
-class OwnershipSerializer(serializers.ModelSerializer):
+class OwnershipSerializer(ModelSerializer):
     system = serializers.SlugRelatedField(
         slug_field="key", queryset=SourceSystem.objects.all(), required=False, allow_null=True
     )
     dataset = DatasetRefField(required=False, allow_null=True)
     user = UserField()
-    role = serializers.ChoiceField(choices=OwnerRole.choices)
+    role = ChoiceField(choices=OwnerRole.choices)
 
     class Meta:
         model = Ownership

@@ -1,6 +1,6 @@
 from django.urls import path
-from rest_framework.routers import DefaultRouter
 
+from core.api.routers import Router
 from governance.api.views import (
     CommitteeViewSet,
     ConflictViewSet,
@@ -11,7 +11,7 @@ from governance.api.views import (
     ReviewViewSet,
 )
 
-router = DefaultRouter()
+router = Router()
 router.register("definitions", DefinitionViewSet, basename="fielddefinition")
 router.register("mappings", MappingViewSet, basename="fieldmapping")
 router.register("reviews", ReviewViewSet, basename="review")

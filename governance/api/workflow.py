@@ -6,6 +6,7 @@ from __future__ import annotations
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from core.api.serializers import ModelSerializer
 from core.api.views import GovernedViewSet
 from governance.models import StatusChange
 from governance.workflow import check_right, history, transition
@@ -15,7 +16,7 @@ class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class StatusChangeSerializer(serializers.ModelSerializer):
+class StatusChangeSerializer(ModelSerializer):
     subject = serializers.SerializerMethodField()
 
     class Meta:

@@ -5,13 +5,13 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from catalog.models import SourceSystem
-from core.api.serializers import ValidatedModelSerializer
+from core.api.serializers import ChoiceField, ModelSerializer, ValidatedModelSerializer
 from lineage.models import DatasetEdge, EtlJob, EtlJobVersion, LineageEdge
 
 MAX_SQL = 2_000_000
 
 
-class BriefJobVersionSerializer(serializers.ModelSerializer):
+class BriefJobVersionSerializer(ModelSerializer):
     class Meta:
         model = EtlJobVersion
         fields = ["id", "number", "status", "origin", "submitted_at", "edge_count"]
@@ -62,7 +62,7 @@ class EtlJobSerializer(ValidatedModelSerializer):
         validators: list = []
 
 
-class EtlJobVersionSerializer(serializers.ModelSerializer):
+class EtlJobVersionSerializer(ModelSerializer):
     job = serializers.SlugRelatedField(slug_field="key", read_only=True)
     is_current = serializers.SerializerMethodField()
 
@@ -124,7 +124,7 @@ class RefField(serializers.CharField):
         return value.ref
 
 
-class EdgeSerializer(serializers.ModelSerializer):
+class EdgeSerializer(ModelSerializer):
     """Both edge kinds: their ends by reference, their job by key, their version by number."""
 
     source = RefField(read_only=True)
@@ -163,7 +163,7 @@ TYPES = {"direct": ["DIRECT"], "all": ["DIRECT", "INDIRECT"]}
 class GraphQuerySerializer(serializers.Serializer):
     """Query parameters shared by the graph questions."""
 
-    types = serializers.ChoiceField(
+    types = ChoiceField(
         choices=list(TYPES),
         default="all",
         help_text="Edges to follow: `direct` (DIRECT only) or `all` (DIRECT and INDIRECT).",
@@ -179,9 +179,7 @@ class GraphQuerySerializer(serializers.Serializer):
 class WalkQuerySerializer(GraphQuerySerializer):
     field = serializers.CharField(required=False, help_text="A field reference system:ds.col")
     dataset = serializers.CharField(required=False, help_text="A dataset reference system:ds")
-    direction = serializers.ChoiceField(
-        choices=["upstream", "downstream", "both"], default="downstream"
-    )
+    direction = ChoiceField(choices=["upstream", "downstream", "both"], default="downstream")
     depth = serializers.IntegerField(
         min_value=1, required=False, help_text="Hops; unlimited (up to the cap) if left out."
     )
@@ -208,15 +206,30 @@ class WalkResultSerializer(serializers.Serializer):
     jobs = serializers.ListField(child=serializers.CharField())
 
 
+class HiddenSerializer(serializers.Serializer):
+    nodes = serializers.IntegerField(
+        help_text="Fields (or datasets) within the walk's depth reached only through lineage "
+        "of jobs the caller may not read."
+    )
+    edges = serializers.IntegerField(
+        help_text="Edges on the walk produced only by jobs the caller may not read."
+    )
+
+
 class WalkSideSerializer(serializers.Serializer):
     count = serializers.IntegerField()
-    partial = serializers.BooleanField()
+    partial = serializers.BooleanField(
+        help_text="True when `limit` or the depth cap cut the walk, or when some of it is hidden."
+    )
+    hidden = HiddenSerializer(
+        help_text="How much lineage the caller may not read lies on this walk (counts only)."
+    )
     results = WalkResultSerializer(many=True)
 
 
 class WalkSerializer(serializers.Serializer):
     node = serializers.CharField()
-    kind = serializers.ChoiceField(choices=["field", "dataset"])
+    kind = ChoiceField(choices=["field", "dataset"])
     direction = serializers.CharField()
     upstream = WalkSideSerializer(required=False)
     downstream = WalkSideSerializer(required=False)

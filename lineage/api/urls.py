@@ -1,6 +1,6 @@
 from django.urls import path
-from rest_framework.routers import DefaultRouter
 
+from core.api.routers import Router
 from lineage.api.views import (
     CheckView,
     DatasetEdgeViewSet,
@@ -11,7 +11,7 @@ from lineage.api.views import (
     OpenLineageView,
 )
 
-router = DefaultRouter()
+router = Router()
 router.register("jobs", EtlJobViewSet, basename="etljob")
 router.register("versions", EtlJobVersionViewSet, basename="etljobversion")
 router.register("edges", LineageEdgeViewSet, basename="lineageedge")

@@ -115,7 +115,9 @@ def _query(serializer_class, request) -> dict:
 
 
 class GraphViewSet(viewsets.ViewSet):
-    """Questions over the stored graph. Edges of jobs the caller may not read are not followed."""
+    """Questions over the stored graph. Edges of jobs the caller may not read are not followed;
+    how much lies beyond them is counted in `hidden` (and makes the answer `partial`), never
+    named."""
 
     permission_classes = [permissions.IsAuthenticated]
 
@@ -181,7 +183,7 @@ class CheckView(APIView):
         body = CheckSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         job = get_job(request.user, body.validated_data["job"])
-        return Response(queries.check_change(job, body.validated_data["sql"]))
+        return Response(queries.check_change(job, body.validated_data["sql"], request.user))
 
 
 class OpenLineageView(APIView):

@@ -4,7 +4,7 @@
 with sqlglot, qualifies it once against the known schema and traces every target column to
 the source columns feeding it. Statements sqlglot cannot parse are reported with their line
 and get table-level lineage from a sqlparse token scan. The result's ``to_dict()`` is the
-shape documented in DESIGN.md ("Lineage extraction, as a library").
+shape documented in docs/lineage-output.md.
 
 A plain SELECT (one that writes nothing) feeds the pseudo-table ``<query>``: each output
 column is a target ``<query>.<name>``, with the same edge types as any other target, and

@@ -1,7 +1,7 @@
 """What the parser returns: column edges, per-statement lineage and the script's union.
 
 The union collapses temp tables: edges into and out of a temp table are composed so that
-lineage runs from the real sources to the real targets (DESIGN.md, "Lineage extraction").
+lineage runs from the real sources to the real targets (docs/lineage-output.md).
 """
 
 from __future__ import annotations

@@ -77,7 +77,11 @@ class BrokenManifestTests(TestCase):
             run_import("bad_rows.yaml")
         message = str(caught.exception)
         path = str(MANIFESTS / "bad_rows.yaml")
-        self.assertIn(f"{path}:7: systems[0].datasets[0].kind", message)
+        self.assertIn(
+            f'{path}:7: systems[0].datasets[0].kind: "spreadsheet" is not a valid choice; '
+            "choose one of: table, view, file, api, stream.",
+            message,
+        )
         self.assertIn(f"{path}:10: systems[0].datasets[0].fields[1].name", message)
         self.assertIn("appears twice", message)
         self.assertIn(f"{path}:11: systems[1].key", message)
@@ -102,3 +106,56 @@ class BrokenManifestTests(TestCase):
             run_import("nope.yaml")
         with self.assertRaisesMessage(CommandError, "unknown file type"):
             call_command("catalog_import", __file__, "--no-progress")
+
+
+class DocumentedManifestTests(TestCase):
+    """docs/manifest.md is what users copy: its examples import as it says."""
+
+    DOC = Path(__file__).resolve().parents[2] / "docs" / "manifest.md"
+
+    @classmethod
+    def setUpTestData(cls):
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth.models import Group
+
+        cls.eric = get_user_model().objects.create_user("eric")
+        cls.eric.groups.add(Group.objects.get(name="engineer"))
+
+    def example(self, language: str, tmp_name: str) -> str:
+        import re
+        import tempfile
+
+        text = self.DOC.read_text()
+        block = re.search(rf"```{language}\n(.*?)```", text, re.S).group(1)
+        path = Path(tempfile.mkdtemp()) / tmp_name
+        path.write_text(block)
+        return str(path)
+
+    def test_the_yaml_example_imports_and_its_actor_maintains_the_system(self):
+        from core.permissions import user_can
+
+        out = StringIO()
+        call_command(
+            "catalog_import", self.example("yaml", "shop.yaml"), "--no-progress",
+            "--actor", "eric", stdout=out,
+        )  # fmt: skip
+        self.assertIn("shop: created 2 datasets / 4 fields", out.getvalue())
+        shop = SourceSystem.objects.get(key="shop")
+        self.assertEqual((shop.kind, shop.environment), ("ecommerce", "production"))
+        self.assertTrue(user_can(self.eric, "change", shop))
+        amount = Field.objects.get(dataset__name="shop.orders", name="amount")
+        self.assertEqual((amount.ordinal, amount.data_type), (2, "numeric(12,2)"))
+
+    def test_without_an_actor_nobody_but_an_administrator_may_edit_the_imported_system(self):
+        from core.permissions import user_can
+
+        call_command(
+            "catalog_import", self.example("yaml", "shop.yaml"), "--no-progress", stdout=StringIO()
+        )
+        self.assertFalse(user_can(self.eric, "change", SourceSystem.objects.get(key="shop")))
+
+    def test_the_csv_example_imports(self):
+        out = StringIO()
+        call_command("catalog_import", self.example("csv", "shop.csv"), "--no-progress", stdout=out)
+        self.assertIn("shop: created 1 datasets / 2 fields", out.getvalue())
+        self.assertFalse(Field.objects.get(name="order_id").nullable)

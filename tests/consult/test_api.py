@@ -120,7 +120,9 @@ class ConsultPermissionTests(ConsultTestCase):
 
 class DefinitionSourcesTests(ConsultTestCase):
     def test_sources_of_an_approved_definition_with_conversion_notes(self):
-        response = self.as_(self.consumer).get("/api/v1/consult/definitions/customer_phone/sources")
+        response = self.as_(self.consumer).get(
+            "/api/v1/consult/definitions/customer_phone/sources/"
+        )
         self.assertEqual(response.status_code, 200)
         self.assertEqual(
             response.json()["sources"],
@@ -134,11 +136,11 @@ class DefinitionSourcesTests(ConsultTestCase):
 
     def test_deprecated_or_unknown_definition_is_a_404(self):
         for key in ("birth_date_legacy", "nope"):
-            url = f"/api/v1/consult/definitions/{key}/sources"
+            url = f"/api/v1/consult/definitions/{key}/sources/"
             self.assertEqual(self.as_(self.steward).get(url).status_code, 404)
 
     def test_anonymous_is_a_401(self):
-        url = "/api/v1/consult/definitions/customer_phone/sources"
+        url = "/api/v1/consult/definitions/customer_phone/sources/"
         self.assertEqual(self.as_(None).get(url).status_code, 401)
 
 
@@ -389,7 +391,7 @@ class DefinitionClassificationTests(ConsultTestCase):
 
 class SourcesPersonaTests(ConsultTestCase):
     def test_every_authenticated_persona_reads_the_sources_of_an_approved_definition(self):
-        url = "/api/v1/consult/definitions/member_id/sources"
+        url = "/api/v1/consult/definitions/member_id/sources/"
         for user in (self.committee, self.steward, self.engineer, self.consumer, self.admin):
             response = self.as_(user).get(url)
             self.assertEqual(response.status_code, 200, user)

@@ -152,3 +152,53 @@ class PrecedenceTests(ConsultTestCase):
         self.setUp()
         d = self.decide(ref)
         self.assertEqual((d["decision"], d["classifications"]), ("allow", []))
+
+
+class DecisiveReasonTests(ConsultTestCase):
+    """Each reason says whether it decided the outcome, so a deny that also lists the policy
+    that would have allowed the use does not read as a contradiction."""
+
+    def decisive(self, d: dict) -> list[tuple[str, bool]]:
+        return [(r["code"], r["decisive"]) for r in d["reasons"]]
+
+    def test_a_deny_marks_what_denied_and_not_the_policy_that_would_have_allowed(self):
+        d = self.decide("crm:public.contacts.postcode")
+        self.assertEqual(d["decision"], "deny")
+        self.assertEqual(
+            self.decisive(d), [("no_approved_definition", True), ("policy_allowed", False)]
+        )
+
+    def test_an_allow_is_decided_by_its_policy(self):
+        d = self.decide("pos:sales.transactions.member_id")
+        self.assertEqual(self.decisive(d), [("policy_allowed", True)])
+
+    def test_obligations_decide_an_allow_with_obligations(self):
+        d = self.decide("crm:public.contacts.email")
+        self.assertEqual(self.decisive(d), [("policy_allowed", True), ("masking_required", True)])
+
+    def test_every_reason_that_alone_denies_is_decisive(self):
+        deny(self.consumer, "field", "cdp:cdp.customer_profile.segment")
+        d = self.decide("cdp:cdp.customer_profile.segment")
+        self.assertEqual(dict(self.decisive(d))["policy_denied"], True)
+        self.assertEqual(dict(self.decisive(d))["upstream_unapproved"], True)
+        unknown = self.decide("crm:public.contacts.shoe_size")
+        self.assertEqual(self.decisive(unknown), [("unregistered_field", True)])
+        no_policy = self.decide("pos:sales.transactions.member_id", purpose="analytics")
+        self.assertEqual(self.decisive(no_policy), [("no_policy", True)])
+
+    def test_an_upstream_only_warned_about_does_not_decide(self):
+        allow(self.consumer, "field", "cdp:cdp.customer_profile.segment", upstream_mode="warn")
+        d = self.decide("cdp:cdp.customer_profile.segment")
+        self.assertEqual(d["decision"], "allow")
+        self.assertEqual(
+            self.decisive(d), [("policy_allowed", True), ("upstream_unapproved", False)]
+        )
+
+    def test_the_decision_log_keeps_the_marks(self):
+        self.decide("crm:public.contacts.postcode")
+        log = self.as_(self.committee).get(
+            "/api/v1/consult/decisions/", {"field": "crm:public.contacts.postcode"}
+        )
+        self.assertEqual(log.status_code, 200, log.content)
+        reasons = log.json()["results"][0]["reasons"]
+        self.assertEqual([r["decisive"] for r in reasons], [True, False])

@@ -57,7 +57,7 @@ class ConsultPermissionTests(EndpointPermissionKit, ConsultTestCase):
         Op("delete", API + "definition-classifications/{id}/",
            lambda t: f"{API}definition-classifications/{t.labelled.pk}/", POLICY_WRITERS,
            ROLES | {"admin"}, success=204),
-        read(API + "definitions/{key}/sources", API + "definitions/customer_email/sources",
+        read(API + "definitions/{key}/sources/", API + "definitions/customer_email/sources/",
              ROLES | {"admin"}),
         read(API + "field-classifications/", API + "field-classifications/", CONSULT_READERS,
              body={"field": EMAIL}),

@@ -33,6 +33,7 @@ AUDIT_FIELDS = {
     "request_id",
     "action",
     "object_type",
+    "object_kind",
     "object_id",
     "object_repr",
     "before",
@@ -334,6 +335,31 @@ class AuditApiTests(CatalogTestCase):
         self.assertNotIn("old-1", [r["request_id"] for r in recent])
         mine = self.get(actor="other_engineer", object_type="catalog.field")["results"]
         self.assertEqual([r["object_repr"] for r in mine], ["crm:public.contacts.email"])
+
+    def test_the_object_type_filter_takes_the_names_a_user_sees(self):
+        rows = self.get(object_type="system", object_id=self.pos.pk)["results"]
+        self.assertEqual([r["request_id"] for r in rows][0], "old-1")
+        self.assertEqual({r["object_kind"] for r in rows}, {"system"})
+        self.assertEqual(len(rows), 2)
+        fields = self.get(object_type="Field", actor="other_engineer")["results"]
+        self.assertEqual([r["object_repr"] for r in fields], ["crm:public.contacts.email"])
+
+    def test_an_unknown_object_type_is_a_400_listing_the_names_it_takes(self):
+        response = self.as_(self.steward).get(AUDIT_URL, {"object_type": "systems"})
+        self.assertEqual(response.status_code, 400)
+        [error] = response.json()["errors"]
+        self.assertEqual(error["path"], "object_type")
+        self.assertTrue(
+            error["message"].startswith("Unknown object type 'systems'; choose one of:")
+        )
+        for name in ("system", "dataset", "field", "job", "definition", "mapping", "policy"):
+            self.assertIn(f" {name},", error["message"])
+        self.assertIn("contract", error["message"])
+
+    def test_an_unknown_action_is_a_400_listing_the_actions(self):
+        response = self.as_(self.steward).get(AUDIT_URL, {"action": "edit"})
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("choose one of: create, update, delete", response.json()["message"])
 
     def test_a_malformed_time_is_400(self):
         response = self.as_(self.steward).get(AUDIT_URL, {"since": "last week"})

@@ -194,10 +194,21 @@ class DemoTests(TestCase):
     def test_the_demo_shows_votes_in_progress_and_conflicts(self):
         board = Committee.objects.get()
         agenda = reports.agenda(board)
-        self.assertEqual(len(agenda["awaiting_decision"]), 2)
+        self.assertEqual(len(agenda["awaiting_decision"]), 4)
         self.assertEqual(agenda["awaiting_decision"][0]["tally"]["approve"], 1)
         kinds = {c["kind"] for c in agenda["conflicts"]}
-        self.assertEqual(kinds, {"mapping_disagreement", "possible_duplicate"})
+        self.assertEqual(
+            kinds, {"mapping_disagreement", "possible_duplicate", "equivalent_definitions"}
+        )
+
+    def test_the_demo_shows_a_duplicate_definition_and_a_mapping_that_replaces_another(self):
+        agenda = reports.agenda(Committee.objects.get())
+        items = {i["summary"]: i for i in agenda["awaiting_decision"]}
+        replacing = items["mapping orders:shop.orders.amount -> net_sales_amount"]
+        self.assertEqual(len(replacing["replaces"]), 1)
+        self.assertIn("to definition order_amount_net", replacing["replaces"][0])
+        (duplicate,) = [c for c in agenda["conflicts"] if c["kind"] == "equivalent_definitions"]
+        self.assertEqual(duplicate["definitions"], ["net_sales_amount", "order_amount_net"])
         self.assertEqual(
             [o["definition"] for o in agenda["overdue_recertifications"]], ["customer_phone"]
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from core.audit import Actor
 from governance import reports, services
-from governance.models import DecisionRule, FieldDefinition, FieldMapping
+from governance.models import DecisionRule, FieldDefinition, FieldMapping, Review
 from governance.workflow import cast_vote, transition
 from tests.governance.helpers import (
     DEFINITIONS_URL,
@@ -87,6 +87,41 @@ class ReadableReviewTests(GovernanceTestCase):
         self.assertIn("# Review #", text)
         self.assertIn("| Tax treatment | Tax excluded |", text)
         self.assertIn("Progress: 0 of 2 approvals; awaiting committee, member2, member3", text)
+
+    def test_a_review_in_markdown_gives_its_dates_as_people_read_them(self):
+        review = self.submit(self.net)
+        text = self.as_(self.committee).get(review_url(review) + "?as=markdown").content.decode()
+        opened = review.opened_at.strftime("%Y-%m-%d %H:%M UTC")
+        due = review.due_at.strftime("%Y-%m-%d %H:%M UTC")
+        self.assertIn(f"- Opened: {opened}, due {due}", text)
+
+    def test_a_mapping_to_a_definition_not_yet_approved_names_it_and_says_so(self):
+        mapping = services.create_mapping(
+            Actor(self.engineer), {"field": self.amount, "definition": self.net}
+        )
+        transition(Actor(self.engineer), mapping, "submit")
+        body = self.ok(self.as_(self.committee).get(review_url(open_review(mapping))))
+        proposed = {r["label"]: r["value"] for r in body["subject"]["proposed"]}
+        self.assertEqual(
+            proposed["Definition"], "order_amount_net: Order amount, net (no approved version yet)"
+        )
+
+    def test_a_decided_definition_review_shows_what_was_in_force_when_it_was_proposed(self):
+        first = Review.objects.get(object_id=self.gross.effective_version.pk)
+        services.update_definition(Actor(self.steward), self.gross, {"tax": "excluded"})
+        self.approve(self.gross)
+        second = Review.objects.filter(status="approved").latest("id")
+        body = self.ok(self.as_(self.committee).get(review_url(first)))
+        self.assertEqual((body["subject"]["replaces"], body["subject"]["in_force"]), ([], None))
+        body = self.ok(self.as_(self.committee).get(review_url(second)))
+        self.assertEqual(
+            body["subject"]["replaces"],
+            ["order_amount_gross v1, the version in force when it was proposed"],
+        )
+        self.assertEqual(
+            body["subject"]["changes"],
+            [{"label": "Tax treatment", "from": "Tax included", "to": "Tax excluded"}],
+        )
 
 
 class DecisionRuleTests(GovernanceTestCase):

@@ -166,7 +166,7 @@ class ReviewTests(GovernanceTestCase):
     def test_an_admin_overrides_with_a_reason_audited(self):
         url = review_url(self.review, "override/")
         body = self.ok(
-            self.as_(self.admin).post(url, {"decision": "approved", "reason": "Regulator deadline"})
+            self.as_(self.admin).post(url, {"decision": "approve", "reason": "Regulator deadline"})
         )
         self.assertEqual((body["status"], body["overridden"]), ("approved", True))
         change = StatusChange.objects.get(transition="approve", object_id=self.review.object_id)
@@ -175,13 +175,32 @@ class ReviewTests(GovernanceTestCase):
         record = ChangeRecord.objects.filter(action="transition", actor_name="admin").latest("id")
         self.assertIn("Emergency override: Regulator deadline", record.reason)
 
+    def test_an_override_decides_in_the_words_of_a_vote(self):
+        url = review_url(self.review, "override/")
+        refused = self.as_(self.admin).post(url, {"decision": "approved", "reason": "x"})
+        self.assertEqual(refused.status_code, 400)
+        self.assertEqual(
+            refused.json()["errors"],
+            [
+                {
+                    "path": "decision",
+                    "message": '"approved" is not a valid choice; choose one of: approve, '
+                    "reject, request_changes.",
+                }
+            ],
+        )
+        body = self.ok(
+            self.as_(self.admin).post(url, {"decision": "request_changes", "reason": "Typo"})
+        )
+        self.assertEqual((body["status"], body["overridden"]), ("changes_requested", True))
+
     def test_override_needs_an_admin_a_reason_and_an_open_review(self):
         url = review_url(self.review, "override/")
         self.assert_error(
-            self.as_(self.committee).post(url, {"decision": "approved", "reason": "x"}), 403
+            self.as_(self.committee).post(url, {"decision": "approve", "reason": "x"}), 403
         )
         self.assert_error(
-            self.as_(self.admin).post(url, {"decision": "approved"}), 400, path="reason"
+            self.as_(self.admin).post(url, {"decision": "approve"}), 400, path="reason"
         )
         self.assert_error(
             self.as_(self.admin).post(url, {"decision": "maybe", "reason": "x"}),
@@ -191,7 +210,7 @@ class ReviewTests(GovernanceTestCase):
         self.vote(self.committee)
         self.vote(self.member2)
         self.assert_error(
-            self.as_(self.admin).post(url, {"decision": "rejected", "reason": "x"}),
+            self.as_(self.admin).post(url, {"decision": "reject", "reason": "x"}),
             409,
             code="review_closed",
         )

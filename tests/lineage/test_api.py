@@ -652,3 +652,104 @@ class MalformedRequestTests(LineageTestCase):
             path="sql",
         )
         self.assertEqual(self.customer_job.versions.count(), 1)
+
+
+class HiddenLineageTests(LineageTestCase):
+    """A caller who may not read some jobs is told that more lineage exists, and how much,
+    never what it is."""
+
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        from catalog.models import SourceSystem
+
+        for key in ("crm", "dw"):
+            assign_perm("catalog.view_sourcesystem", cls.vendor, SourceSystem.objects.get(key=key))
+
+    def get(self, url, **params):
+        response = self.as_(self.vendor).get(url, params)
+        self.assertEqual(response.status_code, 200, response.content)
+        self.assertNotIn("load_sales", response.content.decode())
+        return response.json()
+
+    def test_a_walk_through_jobs_the_caller_may_not_read_says_how_much_is_hidden(self):
+        body = self.get(GRAPH, field="crm:public.contacts.tier")["downstream"]
+        self.assertEqual(
+            (body["count"], body["partial"], body["hidden"]),
+            (0, True, {"nodes": 2, "edges": 2}),
+        )
+        assign_perm("lineage.view_etljob", self.vendor, self.customer_job)
+        body = self.get(GRAPH, field="crm:public.contacts.tier")["downstream"]
+        self.assertEqual([r["ref"] for r in body["results"]], ["dw:dw.customer.tier"])
+        self.assertEqual((body["partial"], body["hidden"]), (True, {"nodes": 1, "edges": 1}))
+        self.assertNotIn("dw:dw.sales.tier", str(body))
+
+    def test_a_walk_with_nothing_hidden_is_not_partial(self):
+        body = self.get(GRAPH, field="crm:public.contacts.tier", direction="upstream")["upstream"]
+        self.assertEqual((body["count"], body["partial"]), (0, False))
+        self.assertEqual(body["hidden"], {"nodes": 0, "edges": 0})
+        everything = self.as_(self.engineer).get(GRAPH, {"field": "crm:public.contacts.tier"})
+        side = everything.json()["downstream"]
+        self.assertEqual(
+            (side["count"], side["partial"], side["hidden"]), (2, False, {"nodes": 0, "edges": 0})
+        )
+
+    def test_a_depth_limit_counts_only_what_is_hidden_within_it(self):
+        body = self.get(GRAPH, field="crm:public.contacts.tier", depth=1)["downstream"]
+        self.assertEqual((body["count"], body["hidden"]), (0, {"nodes": 1, "edges": 1}))
+
+    def test_a_dataset_walk_says_how_much_is_hidden(self):
+        body = self.get(GRAPH, dataset="crm:public.contacts")["downstream"]
+        self.assertEqual((body["count"], body["partial"]), (0, True))
+        self.assertEqual(body["hidden"], {"nodes": 2, "edges": 2})
+
+    def test_paths_through_jobs_the_caller_may_not_read_are_counted_not_shown(self):
+        body = self.get(
+            GRAPH + "paths/", source="crm:public.contacts.tier", target="dw:dw.sales.tier"
+        )
+        self.assertEqual(
+            (body["count"], body["paths"], body["partial"], body["hidden"]),
+            (0, [], True, {"paths": 1}),
+        )
+
+    def test_the_pre_change_check_shows_only_the_impact_the_caller_may_see(self):
+        assign_perm("lineage.view_etljob", self.vendor, self.customer_job)
+        response = self.as_(self.vendor).post(
+            API + "check/",
+            {
+                "job": "load_customer",
+                "sql": "INSERT INTO dw.customer (customer_id, email_hash) "
+                "SELECT contact_id, MD5(email) FROM public.contacts;",
+            },
+            format="json",
+        )
+        self.assertEqual(response.status_code, 200, response.content)
+        self.assertNotIn("load_sales", response.content.decode())
+        body = response.json()
+        self.assertEqual(body["lineage_lost"], ["dw:dw.customer.tier"])
+        affected = body["affected"]
+        self.assertEqual([f["ref"] for f in affected["fields"]], ["dw:dw.customer.tier"])
+        self.assertEqual([j["key"] for j in affected["jobs"]], ["load_customer"])
+        self.assertEqual(
+            (affected["partial"], affected["hidden"]), (True, {"nodes": 1, "edges": 1})
+        )
+
+    def test_a_field_fed_by_a_job_the_caller_may_not_read_is_no_orphan(self):
+        self.add_job(
+            self.engineer, "fresh", "INSERT INTO dw.region (name) SELECT name FROM ref.regions;"
+        )
+        body = self.get(GRAPH + "orphans/", system="dw")
+        self.assertEqual(body["orphans"], ["dw:ref.regions.name"])
+
+    def test_cycles_through_jobs_the_caller_may_not_read_are_counted_not_shown(self):
+        self.add_job(
+            self.steward,
+            "loop",
+            "INSERT INTO public.contacts (tier) SELECT tier FROM dw.sales;",
+            system="crm",
+        )
+        body = self.get(GRAPH + "cycles/", types="direct")
+        self.assertEqual(
+            (body["count"], body["cycles"], body["partial"], body["hidden"]),
+            (0, [], True, {"cycles": 1}),
+        )

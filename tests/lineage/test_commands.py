@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import tempfile
 from io import StringIO
 from pathlib import Path
@@ -11,6 +14,8 @@ from django.core.management import CommandError, call_command
 
 from lineage.models import EtlJobVersion
 from tests.lineage.helpers import BROKEN_SQL, CUSTOMER_SQL, LineageTestCase
+
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def sql_file(text: str) -> str:
@@ -56,16 +61,36 @@ class CommandTests(LineageTestCase):
             sorted(report["lineage_lost"]), ["dw:dw.customer.email_hash", "dw:dw.customer.tier"]
         )
 
-    def test_check_exits_2_for_sql_that_does_not_parse_or_an_unknown_job(self):
-        self.assertEqual(
-            self.run_command("lineage_check", "--job", "load_customer", sql_file(BROKEN_SQL))[1], 2
+    def test_check_exits_2_for_sql_that_does_not_parse(self):
+        path = sql_file(BROKEN_SQL)
+        out, code = self.run_command("lineage_check", "--job", "load_customer", path)
+        self.assertEqual(code, 2, out)
+        self.assertIn("does not parse", out)
+
+    def test_check_exits_2_when_one_statement_of_the_script_does_not_parse(self):
+        script = CUSTOMER_SQL + "\n" + BROKEN_SQL
+        out, code = self.run_command("lineage_check", "--job", "load_customer", sql_file(script))
+        self.assertEqual(code, 2, out)
+        self.assertIn("1 statement(s) do not parse", out)
+
+    def test_check_exits_3_for_an_unknown_job_or_an_unreadable_file(self):
+        out, code = self.run_command("lineage_check", "--job", "nope", sql_file(CUSTOMER_SQL))
+        self.assertEqual((code, out), (3, "No job 'nope'."))
+        out, code = self.run_command("lineage_check", "--job", "load_customer", "/no/such.sql")
+        self.assertEqual(code, 3, out)
+        self.assertIn("Cannot read /no/such.sql", out)
+
+    def test_check_exits_3_for_a_missing_argument(self):
+        self.assertEqual(self.run_command("lineage_check", sql_file(CUSTOMER_SQL))[1], 3)
+        result = subprocess.run(
+            [sys.executable, "manage.py", "lineage_check", "change.sql"],
+            cwd=ROOT,
+            env={**os.environ, "TESTING": "1"},
+            capture_output=True,
+            text=True,
         )
-        self.assertEqual(
-            self.run_command("lineage_check", "--job", "nope", sql_file(CUSTOMER_SQL))[1], 2
-        )
-        self.assertEqual(
-            self.run_command("lineage_check", "--job", "load_customer", "/no/such.sql")[1], 2
-        )
+        self.assertEqual(result.returncode, 3, result.stderr)
+        self.assertIn("the following arguments are required: --job", result.stderr)
 
     def test_extract_prints_the_parsers_json(self):
         out, code = self.run_command(

@@ -129,3 +129,19 @@ def test_upstream_masks_leave_out_one_job():
 def test_type_mask_reads_names():
     assert g.type_mask(["direct"]) == g.DIRECT
     assert g.type_mask(["DIRECT", "INDIRECT"]) == g.ALL_TYPES
+
+
+def test_what_a_walk_restricted_to_some_jobs_does_not_show_is_counted():
+    graph = build((1, 2), (2, 3), job=1)
+    g.add_job_edges(graph, 2, [(2, 4, g.DIRECT), (4, 5, g.DIRECT), (3, 5, g.DIRECT)])
+    assert g.hidden(graph, [1], jobs=frozenset({1})) == {"nodes": 2, "edges": 3}
+    assert g.hidden(graph, [1], jobs=frozenset({1}), depth=2) == {"nodes": 1, "edges": 1}
+    assert g.hidden(graph, [1], jobs=frozenset()) == {"nodes": 4, "edges": 5}
+    assert g.hidden(graph, [1], jobs=None) == {"nodes": 0, "edges": 0}
+    assert g.hidden(graph, [5], upstream=True, jobs=frozenset({2})) == {"nodes": 1, "edges": 2}
+
+
+def test_reach_is_the_node_set_of_an_unlimited_walk():
+    graph = build(*CHAIN)
+    assert g.reach(graph, [1]) == nodes(g.traverse(graph, [1]))
+    assert g.reach(graph, [1], cap=2, types=g.DIRECT) == {2, 3}

@@ -36,6 +36,16 @@ class WorkflowTests(VendorTestCase):
         self.assertEqual((v2.status, self.pos_v1.status), ("active", "superseded"))
         self.assertEqual(self.pos_contract.effective_version, v2)
 
+    def test_the_review_gives_each_service_level_with_its_unit(self):
+        v2 = submit(self.vendor, self.new_version())
+        review = reviews_of(v2).get()
+        body = self.as_(self.committee).get(f"/api/v1/governance/reviews/{review.pk}/").json()
+        rows = {r["label"]: r["value"] for r in body["subject"]["proposed"]}
+        self.assertEqual(
+            (rows["Delivery time"], rows["Availability"], rows["Maximum error rate"]),
+            ("6 hours", "99.5%", "0.1%"),
+        )
+
     def test_submitting_opens_a_review_by_the_system_owners_and_the_committee(self):
         v2 = submit(self.vendor, self.new_version())
         review = reviews_of(v2).get()

@@ -12,7 +12,7 @@ from rest_framework.exceptions import PermissionDenied
 
 from catalog.models import Dataset, Field, SourceSystem
 from catalog.refs import RefError
-from core.api.serializers import ValidatedModelSerializer
+from core.api.serializers import ChoiceField, ModelSerializer, ValidatedModelSerializer
 from core.permissions import user_can, visible
 from governance.permissions import sees_whole_catalog, visible_datasets, visible_fields
 from vendors.choices import ChangeKind
@@ -97,7 +97,7 @@ class VendorSerializer(ValidatedModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
 
-class VendorUserSerializer(serializers.ModelSerializer):
+class VendorUserSerializer(ModelSerializer):
     user = serializers.SlugRelatedField(
         slug_field="username", queryset=get_user_model().objects.filter(is_active=True)
     )
@@ -122,7 +122,7 @@ class ContactSerializer(ValidatedModelSerializer):
         return vendor
 
 
-class BriefVersionSerializer(serializers.ModelSerializer):
+class BriefVersionSerializer(ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="contractversion-detail")
 
     class Meta:
@@ -193,7 +193,7 @@ class SystemKeyRefField(serializers.SlugRelatedField):
         return system
 
 
-class RaciSerializer(serializers.ModelSerializer):
+class RaciSerializer(ModelSerializer):
     party_label = serializers.CharField(read_only=True)
 
     class Meta:
@@ -201,7 +201,7 @@ class RaciSerializer(serializers.ModelSerializer):
         fields = ["activity", "role", "party_kind", "party", "party_label"]
 
 
-class SlaSerializer(serializers.ModelSerializer):
+class SlaSerializer(ModelSerializer):
     class Meta:
         model = ServiceLevel
         fields = ["metric", "target", "unit", "description"]
@@ -214,7 +214,7 @@ class VisibleContactField(serializers.PrimaryKeyRelatedField):
         return visible(self.context["request"].user, VendorContact.objects.all(), ("vendor",))
 
 
-class EscalationSerializer(serializers.ModelSerializer):
+class EscalationSerializer(ModelSerializer):
     contact = VisibleContactField(required=False, allow_null=True)
     contact_name = serializers.CharField(source="contact_label", read_only=True)
 
@@ -230,7 +230,7 @@ class EscalationSerializer(serializers.ModelSerializer):
         ]
 
 
-class ContractVersionSerializer(ListPathsMixin, serializers.ModelSerializer):
+class ContractVersionSerializer(ListPathsMixin, ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="contractversion-detail")
     ref = serializers.CharField(read_only=True)
     contract = VisibleKeyField(IntegrationContract, ("vendor",))
@@ -369,14 +369,14 @@ class ContractVersionSerializer(ListPathsMixin, serializers.ModelSerializer):
 
 
 class ChangeItemSerializer(serializers.Serializer):
-    change = serializers.ChoiceField(choices=ChangeKind.choices)
+    change = ChoiceField(choices=ChangeKind.choices)
     field = serializers.CharField()
     new_name = serializers.CharField(required=False)
     new_type = serializers.CharField(required=False)
     data_type = serializers.CharField(required=False)
 
 
-class NoticeSerializer(ListPathsMixin, serializers.ModelSerializer):
+class NoticeSerializer(ListPathsMixin, ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="changenotice-detail")
     contract = VisibleKeyField(IntegrationContract, ("vendor",))
     version = serializers.CharField(source="version.ref", read_only=True, default=None)

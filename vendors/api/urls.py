@@ -1,9 +1,9 @@
 from django.urls import path
-from rest_framework.routers import DefaultRouter
 
+from core.api.routers import Router
 from vendors.api import views
 
-router = DefaultRouter()
+router = Router()
 router.register("vendors", views.VendorViewSet, basename="vendor")
 router.register("contacts", views.ContactViewSet, basename="vendorcontact")
 router.register("contracts", views.ContractViewSet, basename="integrationcontract")

@@ -1,9 +1,13 @@
 """`manage.py lineage_check --job KEY FILE.sql`: the pre-change check, for CI gates.
 
-Exit status: 0 nothing downstream loses lineage; 1 something would lose its lineage; 2 the SQL
-does not parse at all (the job would keep its current lineage, so the change is unverified)."""
+Exit status, for CI gates (the README lists them too):
+0 nothing downstream loses lineage;
+1 something would lose its lineage (whatever else is wrong);
+2 some of the SQL does not parse: the change is unverified (all of it, or those statements);
+3 a usage error: an unknown job, a file that cannot be read, a missing or bad argument."""
 
 import json
+import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -12,9 +16,28 @@ from lineage.choices import ParseStatus
 from lineage.models import EtlJob
 from lineage.queries import check_change
 
+BREAKING, UNPARSED, USAGE = 1, 2, 3
+
 
 class Command(BaseCommand):
-    help = "Report what new SQL for a job would change in the lineage, without saving anything."
+    help = (
+        "Report what new SQL for a job would change in the lineage, without saving anything. "
+        "Exit status: 0 nothing loses lineage, 1 something would, 2 some SQL does not parse, "
+        "3 usage error (unknown job, unreadable file, bad argument)."
+    )
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+
+        def usage_error(message):
+            # argparse exits 2, the status that means "does not parse" here.
+            if parser.called_from_command_line:
+                parser.print_usage(sys.stderr)
+                parser.exit(USAGE, f"{parser.prog}: error: {message}\n")
+            raise CommandError(f"Error: {message}", returncode=USAGE)
+
+        parser.error = usage_error
+        return parser
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="the proposed SQL ('-' for stdin)")
@@ -24,21 +47,27 @@ class Command(BaseCommand):
     def handle(self, file, job, as_json=False, **options):
         found = EtlJob.objects.select_related("system").filter(key=job.lower()).first()
         if found is None:
-            raise CommandError(f"No job {job!r}.", returncode=2)
+            raise CommandError(f"No job {job!r}.", returncode=USAGE)
         try:
             sql = self.stdin.read() if file == "-" else Path(file).read_text()
         except OSError as exc:
-            raise CommandError(f"Cannot read {file}: {exc.strerror}", returncode=2) from None
+            raise CommandError(f"Cannot read {file}: {exc.strerror}", returncode=USAGE) from None
         report = check_change(found, sql)
         if as_json:
             self.stdout.write(_dumps(report))
         else:
             self._summary(report)
-        if report["status"] == ParseStatus.FAILED:
-            raise CommandError("The SQL does not parse; nothing was checked.", returncode=2)
         if report["breaking"]:
             raise CommandError(
-                f"{len(report['lineage_lost'])} field(s) would lose their lineage.", returncode=1
+                f"{len(report['lineage_lost'])} field(s) would lose their lineage.",
+                returncode=BREAKING,
+            )
+        if report["status"] == ParseStatus.FAILED:
+            raise CommandError("The SQL does not parse; nothing was checked.", returncode=UNPARSED)
+        if report["status"] == ParseStatus.PARTIAL:
+            raise CommandError(
+                f"{len(report['errors'])} statement(s) do not parse; only the others were checked.",
+                returncode=UNPARSED,
             )
 
     def _summary(self, report: dict) -> None:
