@@ -3,6 +3,8 @@ references out), and the pre-change check. Nothing here writes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
@@ -15,6 +17,7 @@ from lineage import graph as g
 from lineage import graphstore
 from lineage.choices import ParseStatus
 from lineage.models import EtlJob, LineageEdge
+from lineage.parsing import ParseLimits
 from lineage.services import Resolver, edge_key, parse, parse_status, plan
 
 # Systems whose fields are derived: a field there without upstream is an orphan.
@@ -211,12 +214,19 @@ def _edge_view(edge: LineageEdge) -> dict:
     }
 
 
-def check_change(job: EtlJob, sql: str) -> dict:
+def check_change(
+    job: EtlJob,
+    sql: str,
+    *,
+    limits: ParseLimits | None = None,
+    on_progress: Callable[[str, int, int], None] | None = None,
+) -> dict:
     """What submitting `sql` to `job` would do, without saving anything: edges added and
     removed, fields that would lose their lineage, and everything downstream of the changed
-    fields with the owners to tell. `breaking` is true when some field loses its lineage."""
+    fields with the owners to tell. `breaking` is true when some field loses its lineage.
+    `limits` and `on_progress` as for lineage.services.parse."""
     resolver = Resolver(None, job.system, create=False)
-    result = parse(resolver, sql, job.dialect)
+    result = parse(resolver, sql, job.dialect, limits=limits, on_progress=on_progress)
     status, errors = parse_status(result)
     report = {"job": job.key, "status": status, "errors": errors, "breaking": False}
     current = {
