@@ -254,7 +254,7 @@ class SqlSubmissionViewSet(
         job = get_job(request.user, data["job"])
         submission = submit_async(request.user, job, data["action"], data["sql"])
         out = self.get_serializer(submission).data
-        return Response(out, status=status.HTTP_202_ACCEPTED, headers={"Location": out["url"]})
+        return Response(out, status=status.HTTP_202_ACCEPTED, headers={"Location": str(out["url"])})
 
 
 class OpenLineageView(APIView):

@@ -146,6 +146,7 @@ class SubmissionWorkerTests(Calls, TransactionTestCase):
         self.assertEqual(response.status_code, 202, response.content)
         queued = response.json()
         self.assertEqual(response.headers["Location"], queued["url"])
+        self.assertIs(type(response.headers["Location"]), str)  # WSGI servers take only str
         self.assertEqual(queued["status"], "queued")
         self.assertEqual(
             queued["progress"], {"phase": "", "statements_done": 0, "statements_total": None}
