@@ -22,12 +22,16 @@ STATEMENT = (
 )
 HUGE = "\n".join(STATEMENT.format(i=i) for i in range(12_429))
 
+SMALL = "INSERT INTO dw.customer (tier) SELECT c.tier FROM public.contacts c;"
+
 # A T-SQL statement that does not parse and sends the parser's compound-assignment retry into a
 # regular expression that backtracks for minutes inside C code, where the per-statement
-# (thread) time limit cannot interrupt it.
-PATHOLOGICAL = "UPDATE dw.customer SET tier = " + "a" * 60_000 + " WHERE ("
-
-SMALL = "INSERT INTO dw.customer (tier) SELECT c.tier FROM public.contacts c;"
+# (thread) time limit cannot interrupt it; then enough statements, within the limits, to run
+# past the total time on their own.
+PATHOLOGICAL = "\n".join(
+    ["UPDATE dw.customer SET tier = " + "a" * 60_000 + " WHERE (;"]
+    + [SMALL.replace("c.tier", f"c.tier || '{i}'") for i in range(998)]
+)
 
 
 class RequestLimitTests(LineageTestCase):
