@@ -14,6 +14,7 @@ the settings (`ParseLimits.for_requests`, `ParseLimits.for_tasks`)."""
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import socket
@@ -261,6 +262,19 @@ class ParsePool:
         self._live = 0
         self._pid = os.getpid()
 
+    def close(self) -> None:
+        """Let the idle workers go: each exits when its socket closes."""
+        with self._cond:
+            idle, self._idle = self._idle, []
+            self._live -= len(idle)
+        for worker in idle:
+            worker.conn.close()
+            try:
+                worker.process.wait(1)
+            except subprocess.TimeoutExpired:
+                worker.process.kill()
+                worker.process.wait(5)
+
     def pids(self) -> list[int]:
         """Process ids of the idle workers (for operators and tests)."""
         with self._cond:
@@ -275,6 +289,7 @@ class ParsePool:
                     worker = self._idle.pop()
                     if worker.alive():
                         return worker
+                    worker.kill()  # reaps it and closes its socket
                     self._live -= 1
                 if self._live < self.size:
                     self._live += 1
@@ -367,4 +382,5 @@ def pool() -> ParsePool:
             from django.conf import settings
 
             _POOL = ParsePool(settings.LINEAGE_PARSE_WORKERS)
+            atexit.register(_POOL.close)
         return _POOL
