@@ -128,44 +128,27 @@ class ParserCrashed(Exception):
 
 # Counting statements --------------------------------------------------------------------------
 
-_SPECIAL = re.compile(r"[;'\"`\-/$\[]")
-_DOLLAR_TAG = re.compile(r"\$(\w{0,64})\$")
-_CLOSERS = {"'": "'", '"': '"', "`": "`", "[": "]"}
+# Strings and quoted names (kept as their opening character: they are content) and comments
+# (dropped). Every alternative always matches to its end or to the end of the text, so the
+# scan is linear whatever the text holds: no retry from each later position.
+_NOT_CODE = re.compile(
+    r"(')[^']*'?"
+    r'|(")[^"]*"?'
+    r"|(`)[^`]*`?"
+    r"|(\[)[^\]]*\]?"
+    r"|(\$)(?:(\w{0,64})\$)[\s\S]*?(?:\$\6\$|\Z)"
+    r"|--[^\n]*"
+    r"|/\*[\s\S]*?(?:\*/|\Z)"
+)
 
 
 def count_statements(sql: str) -> int:
     """Statements in `sql`, counted as non-empty stretches between semicolons outside strings,
     quoted names and comments (a procedure body counts each of its statements, which the parser
-    analyses one by one). Linear in the length of `sql`, whatever it holds."""
-    count, i, n, pending = 0, 0, len(sql), False
-    while i < n:
-        m = _SPECIAL.search(sql, i)
-        end = m.start() if m else n
-        if not pending and sql[i:end].strip():
-            pending = True
-        if m is None:
-            break
-        ch, i = m.group(), m.start()
-        if ch == ";":
-            count += pending
-            pending, i = False, i + 1
-            continue
-        pending = True
-        if ch in _CLOSERS:
-            close = sql.find(_CLOSERS[ch], i + 1)
-            i = n if close < 0 else close + 1  # a doubled quote re-opens: counted the same
-        elif sql.startswith("--", i):
-            close = sql.find("\n", i)
-            i = n if close < 0 else close + 1
-        elif sql.startswith("/*", i):
-            close = sql.find("*/", i + 2)
-            i = n if close < 0 else close + 2
-        elif ch == "$" and (tag := _DOLLAR_TAG.match(sql, i)):
-            close = sql.find(tag.group(), tag.end())
-            i = n if close < 0 else close + len(tag.group())
-        else:
-            i += 1
-    return count + pending
+    analyses one by one). Linear in the length of `sql`, and done by the regular expression
+    engine and string methods, whatever the text holds."""
+    code = _NOT_CODE.sub(r"\1\2\3\4\5", sql)
+    return sum(map(bool, map(str.strip, code.split(";"))))
 
 
 # The worker process ----------------------------------------------------------------------------
