@@ -19,9 +19,12 @@ demo: $(STAMP)
 	mkdir -p var
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 $(BIN)/python manage.py load_demo
-	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	$(MAKE) --no-print-directory serve
 
+# The server and, beside it, the task worker (large SQL submissions); stopping the server stops the worker.
 serve: $(STAMP)
+	DEBUG=1 $(BIN)/python manage.py db_worker --no-reload --verbosity 0 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(STAMP)

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ["ingest.py", "lineage_parse.py", "lineage_graph.py", "consult.py"]
+ORDER = ["ingest.py", "lineage_parse.py", "lineage_pool.py", "lineage_graph.py", "consult.py"]
 
 
 def main() -> int:

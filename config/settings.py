@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
+    "django_tasks",
+    "django_tasks_db",
     "core",
     "catalog",
     "lineage",
@@ -109,6 +111,10 @@ if os.environ.get("TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background work (large SQL submissions) runs as django-tasks tasks; the database backend needs
+# nothing beyond the database: `manage.py db_worker` runs them (README "Background work").
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
@@ -215,6 +221,8 @@ SPECTACULAR_SETTINGS = {
         "ParseStatusEnum": "lineage.choices.ParseStatus",
         "VersionOriginEnum": "lineage.choices.VersionOrigin",
         "EdgeTypeEnum": "lineage.choices.EdgeType",
+        "SubmissionActionEnum": "lineage.choices.SubmissionAction",
+        "SubmissionStatusEnum": "lineage.choices.SubmissionStatus",
         "DialectEnum": "lineage.choices.Dialect",
         "VoteChoiceEnum": "governance.choices.VoteChoice",
         "ConsequenceEnum": "governance.choices.Consequence",
@@ -235,6 +243,18 @@ CONSULT_LOG_BATCH_SECONDS = float(os.environ.get("CONSULT_LOG_BATCH_SECONDS", "1
 # Lineage graph queries: the largest depth and result count a caller may ask for.
 LINEAGE_MAX_DEPTH = int(os.environ.get("LINEAGE_MAX_DEPTH", "50"))
 LINEAGE_MAX_RESULTS = int(os.environ.get("LINEAGE_MAX_RESULTS", "10000"))
+
+# The work of one request that parses SQL (README "Limits of one request"): bytes, statements
+# and seconds for the whole parse, in a worker process that is killed at the time limit. The
+# asynchronous submissions (/api/v1/lineage/submissions/) take larger scripts.
+LINEAGE_SQL_MAX_BYTES = int(os.environ.get("LINEAGE_SQL_MAX_BYTES", "524288"))
+LINEAGE_SQL_MAX_STATEMENTS = int(os.environ.get("LINEAGE_SQL_MAX_STATEMENTS", "1000"))
+LINEAGE_PARSE_SECONDS = float(os.environ.get("LINEAGE_PARSE_SECONDS", "20"))
+LINEAGE_ASYNC_SQL_MAX_BYTES = int(os.environ.get("LINEAGE_ASYNC_SQL_MAX_BYTES", "2000000"))
+LINEAGE_ASYNC_SQL_MAX_STATEMENTS = int(os.environ.get("LINEAGE_ASYNC_SQL_MAX_STATEMENTS", "20000"))
+LINEAGE_ASYNC_PARSE_SECONDS = float(os.environ.get("LINEAGE_ASYNC_PARSE_SECONDS", "1800"))
+# Parser worker processes per server process (each about 60 MB), started on first use.
+LINEAGE_PARSE_WORKERS = int(os.environ.get("LINEAGE_PARSE_WORKERS", "1"))
 
 LOGGING = {
     "version": 1,

@@ -18,6 +18,7 @@ A failure has the same code wherever it happens:
 | 409 | `protected` | other objects depend on the one to delete (`dependants`) |
 | 412 | `precondition_failed` | `If-Match` names an older version of the object |
 | 413 | `too_large` | the request is larger than a limit (the limit is named) |
+| 422 | `parse_timeout` | parsing the request's SQL ran past its time limit (named); stopped |
 """
 
 from __future__ import annotations

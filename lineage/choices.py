@@ -34,3 +34,21 @@ class VersionOrigin(models.TextChoices):
 class EdgeType(models.TextChoices):
     DIRECT = "DIRECT", "Direct"
     INDIRECT = "INDIRECT", "Indirect"
+
+
+class SubmissionAction(models.TextChoices):
+    SUBMIT = "submit", "Submit as the job's next version"
+    CHECK = "check", "Pre-change check (nothing saved)"
+
+
+class SubmissionStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class SubmissionPhase(models.TextChoices):
+    TABLES = "tables", "Reading the tables"
+    COLUMNS = "columns", "Tracing the columns"
+    SAVING = "saving", "Recording the result"

@@ -17,7 +17,15 @@ from django.db.models.functions import Lower
 
 from catalog.models import Dataset, Field, SourceSystem
 from core.models import AppendOnlyModel, KeyedQuerySet, TimeStampedModel
-from lineage.choices import Dialect, EdgeType, ParseStatus, VersionOrigin
+from lineage.choices import (
+    Dialect,
+    EdgeType,
+    ParseStatus,
+    SubmissionAction,
+    SubmissionPhase,
+    SubmissionStatus,
+    VersionOrigin,
+)
 
 job_key_validator = RegexValidator(
     r"^[a-z0-9][a-z0-9_.-]*\Z",
@@ -147,6 +155,45 @@ class EtlJobVersion(AppendOnlyModel):
 
     def permission_parents(self):
         return [self.job]
+
+
+class SqlSubmission(models.Model):
+    """A script submitted for asynchronous parsing (a new version or a pre-change check), run by
+    a task (lineage.tasks) and polled by its submitter. Its progress is written as it parses."""
+
+    job = models.ForeignKey(EtlJob, on_delete=models.CASCADE, related_name="submissions")
+    action = models.CharField(max_length=10, choices=SubmissionAction.choices)
+    sql = models.TextField()
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    status = models.CharField(
+        max_length=10, choices=SubmissionStatus.choices, default=SubmissionStatus.QUEUED
+    )
+    phase = models.CharField(max_length=10, choices=SubmissionPhase.choices, blank=True)
+    statements_done = models.PositiveIntegerField(default=0)
+    statements_total = models.PositiveIntegerField(null=True, blank=True)
+    result = models.JSONField(null=True, blank=True, help_text="The check's report, if any")
+    version = models.ForeignKey(
+        EtlJobVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    error = models.JSONField(null=True, blank=True, help_text="{status, code, message, errors}")
+    task_id = models.CharField(max_length=64, blank=True)
+    submitted_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        indexes = [
+            # a caller's own submissions, newest first (GET /lineage/submissions/)
+            models.Index(
+                fields=["submitted_by", "-submitted_at"], name="sqlsubmission_by_user_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.job.key} #{self.pk}"
 
 
 class LineageEdge(models.Model):

@@ -3,6 +3,8 @@ references out), and the pre-change check. Nothing here writes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
@@ -15,6 +17,7 @@ from lineage import graph as g
 from lineage import graphstore
 from lineage.choices import ParseStatus
 from lineage.models import EtlJob, LineageEdge
+from lineage.parsing import ParseLimits
 from lineage.services import Resolver, assess, edge_key, parse, plan
 
 # Systems whose fields are derived: a field there without upstream is an orphan.
@@ -213,15 +216,23 @@ def _edge_view(edge: LineageEdge) -> dict:
     }
 
 
-def check_change(job: EtlJob, sql: str, user=None) -> dict:
+def check_change(
+    job: EtlJob,
+    sql: str,
+    user=None,
+    *,
+    limits: ParseLimits | None = None,
+    on_progress: Callable[[str, int, int], None] | None = None,
+) -> dict:
     """What submitting `sql` to `job` would do, without saving anything: edges added and
     removed, fields that would lose their lineage, and everything downstream of the changed
     fields with the owners to tell. `breaking` is true when some field loses its lineage.
     For a `user` who may not read every job, what lies downstream only through jobs it may not
-    read is counted in `affected.hidden`, not listed (None: everything, for commands)."""
+    read is counted in `affected.hidden`, not listed (None: everything, for commands).
+    `limits` and `on_progress` as for lineage.services.parse."""
     jobs = None if user is None else allowed_jobs(user)
     resolver = Resolver.for_job(None, job, create=False)
-    result = parse(resolver, sql, job.dialect)
+    result = parse(resolver, sql, job.dialect, limits=limits, on_progress=on_progress)
     status, errors, failed = assess(resolver, result, sql)
     report = {"job": job.key, "status": status, "errors": errors, "breaking": False}
     current = {

@@ -12,7 +12,10 @@ replaces the job's edges. Policy for errors:
 
 from __future__ import annotations
 
+import functools
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -30,6 +33,8 @@ from core.permissions import user_can
 from core.services import create_object, update_object
 from lineage.choices import EdgeType, ParseStatus, VersionOrigin
 from lineage.models import DatasetEdge, EtlJob, EtlJobVersion, GraphRevision, LineageEdge
+from lineage.parsing import ParseLimits, ParserCrashed
+from lineage.parsing import pool as parse_pool
 from lineage.sql import QUERY, extract_lineage
 
 JOB_OWNER_PERMS = ("view_etljob", "change_etljob", "delete_etljob")
@@ -399,23 +404,59 @@ def _revive(actor: Actor, obj):
 # Parsing and planning edges ------------------------------------------------------------------
 
 
-def parse(resolver: Resolver, sql: str, dialect: str) -> dict:
+def parse(
+    resolver: Resolver,
+    sql: str,
+    dialect: str,
+    *,
+    limits: ParseLimits | None = None,
+    on_progress: Callable[[str, int, int], None] | None = None,
+) -> dict:
     """Parse twice: once for the table names, then with the catalog's columns for them (which
-    expands `*` and places unqualified columns). A parser crash is reported like bad SQL."""
+    expands `*` and places unqualified columns). A parser crash is reported like bad SQL.
+
+    With `limits` (requests and tasks), the SQL is refused when larger than they allow (413)
+    and parsed in a worker process that is killed at the total time (422); `on_progress` hears
+    `(phase, statements done, statements total)` for the phases `tables` and `columns`.
+    Without, it is parsed here (management commands, the demo)."""
+    if limits is None:
+        return _parse_here(resolver, sql, dialect)
+    limits.check_size(sql)
+    deadline = time.monotonic() + limits.seconds
+
+    def run(schema, phase):
+        report = None if on_progress is None else functools.partial(on_progress, phase)
+        return parse_pool().run(
+            sql, dialect, schema, deadline=deadline, limits=limits, on_progress=report
+        )
+
+    try:
+        tables = run(None, "tables")["tables"]
+        schema = resolver.schema(sorted({*tables["read"], *tables["write"]}))
+        return run(schema or None, "columns")
+    except ParserCrashed as exc:
+        return _crashed(exc)
+
+
+def _parse_here(resolver: Resolver, sql: str, dialect: str) -> dict:
     try:
         tables = extract_lineage(sql, dialect=dialect).to_dict()["tables"]
         schema = resolver.schema(sorted({*tables["read"], *tables["write"]}))
         return extract_lineage(sql, dialect=dialect, schema=schema or None).to_dict()
     except Exception as exc:  # extract_lineage must not raise; if it does, store why
-        error = {"message": f"The parser failed: {exc}", "line": 1, "column": 1}
-        statement = {"index": 0, "line": 1, "kind": "other", "error": error}
-        statement |= {
-            "tables": {"read": [], "write": []},
-            "columns": [],
-            "renames": [],
-            "drops": [],
-        }
-        return {"statements": [statement], "tables": statement["tables"], "columns": []}
+        return _crashed(exc)
+
+
+def _crashed(exc: Exception) -> dict:
+    error = {"message": f"The parser failed: {exc}", "line": 1, "column": 1}
+    statement = {"index": 0, "line": 1, "kind": "other", "error": error}
+    statement |= {
+        "tables": {"read": [], "write": []},
+        "columns": [],
+        "renames": [],
+        "drops": [],
+    }
+    return {"statements": [statement], "tables": statement["tables"], "columns": []}
 
 
 def parse_status(result: dict) -> tuple[str, list[dict]]:
@@ -621,7 +662,6 @@ def _version_audit(version: EtlJobVersion) -> dict:
     return data
 
 
-@transaction.atomic
 def submit_sql(
     actor: Actor,
     job: EtlJob,
@@ -629,17 +669,26 @@ def submit_sql(
     origin: str = VersionOrigin.SQL,
     *,
     authorize: bool = False,
+    limits: ParseLimits | None = None,
+    on_progress: Callable[[str, int, int], None] | None = None,
 ) -> EtlJobVersion:
     """Store `sql` as the job's next version and, unless nothing parsed, make its lineage the
     job's current lineage. Never raises for bad SQL: errors are stored on the version.
     With `authorize` (API callers), raises WriteDenied, storing nothing, when the SQL writes
-    into a system the actor may not change."""
-    job = EtlJob.objects.select_for_update().select_related("system").get(pk=job.pk)
+    into a system the actor may not change. With `limits` (requests, tasks), SQL beyond them
+    is refused, storing nothing (see `parse`).
+
+    The parse runs before the transaction: it only reads the catalog, and a long one must not
+    hold the job's row lock or a transaction open."""
     resolver = Resolver.for_job(actor, job)
-    result = parse(resolver, sql, job.dialect)
-    if authorize:
-        check_writes(actor, resolver, result)
-    return record_version(actor, job, resolver, result, origin=origin, sql=sql)
+    result = parse(resolver, sql, job.dialect, limits=limits, on_progress=on_progress)
+    with transaction.atomic():
+        job = EtlJob.objects.select_for_update().select_related("system").get(pk=job.pk)
+        if job.system_id != resolver.system.pk:  # moved while parsing: resolve names again
+            resolver = Resolver.for_job(actor, job)
+        if authorize:
+            check_writes(actor, resolver, result)
+        return record_version(actor, job, resolver, result, origin=origin, sql=sql)
 
 
 def record_version(

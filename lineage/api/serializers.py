@@ -2,13 +2,24 @@
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import SourceSystem
-from core.api.serializers import ChoiceField, ModelSerializer, ValidatedModelSerializer
-from lineage.models import DatasetEdge, EtlJob, EtlJobVersion, LineageEdge
+from core.api.serializers import (
+    ChoiceField,
+    ErrorSerializer,
+    ModelSerializer,
+    ValidatedModelSerializer,
+)
+from lineage.choices import SubmissionAction
+from lineage.models import DatasetEdge, EtlJob, EtlJobVersion, LineageEdge, SqlSubmission
 
-MAX_SQL = 2_000_000
+SQL_HELP = (
+    "The script. At most LINEAGE_SQL_MAX_BYTES bytes and LINEAGE_SQL_MAX_STATEMENTS statements, "
+    "parsed within LINEAGE_PARSE_SECONDS (README, Limits of one request): beyond them the "
+    "answer is a 413 or 422 naming the limit, and nothing is recorded."
+)
 
 
 class BriefJobVersionSerializer(ModelSerializer):
@@ -107,7 +118,8 @@ class StrictCharField(serializers.CharField):
 
 
 class SubmitSqlSerializer(serializers.Serializer):
-    sql = StrictCharField(trim_whitespace=False, max_length=MAX_SQL)
+    # No max_length: the size limits are the parser's (lineage.parsing), answered with a 413.
+    sql = StrictCharField(trim_whitespace=False, help_text=SQL_HELP)
 
     def validate_sql(self, value):
         if not value.strip():
@@ -117,6 +129,90 @@ class SubmitSqlSerializer(serializers.Serializer):
 
 class CheckSerializer(SubmitSqlSerializer):
     job = StrictCharField(help_text="The job's key")
+
+
+class SubmissionRequestSerializer(CheckSerializer):
+    action = ChoiceField(
+        choices=SubmissionAction.choices,
+        help_text="`submit`: store as the job's next version; `check`: the pre-change check.",
+    )
+    sql = StrictCharField(
+        trim_whitespace=False,
+        help_text="The script. At most LINEAGE_ASYNC_SQL_MAX_BYTES bytes (413 beyond) and "
+        "LINEAGE_ASYNC_SQL_MAX_STATEMENTS statements, parsed within LINEAGE_ASYNC_PARSE_SECONDS.",
+    )
+
+
+class LimitSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="The setting that sets the limit")
+    max = serializers.FloatField(help_text="Its value (bytes, statements or seconds)")
+    value = serializers.IntegerField(required=False, help_text="The SQL's (bytes, statements)")
+
+
+class LimitErrorSerializer(ErrorSerializer):
+    """The error shape, with the limit that was exceeded."""
+
+    limit = LimitSerializer()
+
+
+class SubmissionVersionSerializer(BriefJobVersionSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="etljobversion-detail")
+    errors = serializers.JSONField(read_only=True)
+
+    class Meta(BriefJobVersionSerializer.Meta):
+        fields = [*BriefJobVersionSerializer.Meta.fields, "url", "errors"]
+
+
+class SubmissionProgressSerializer(serializers.Serializer):
+    phase = serializers.CharField(
+        help_text="`tables` (first pass: the tables named), `columns` (second pass: column "
+        "lineage with the catalog's columns), `saving`; empty while queued."
+    )
+    statements_done = serializers.IntegerField()
+    statements_total = serializers.IntegerField(
+        allow_null=True, help_text="Known once the script is split."
+    )
+
+
+class SqlSubmissionSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="sqlsubmission-detail")
+    job = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    progress = serializers.SerializerMethodField()
+    version = SubmissionVersionSerializer(
+        read_only=True, allow_null=True, help_text="The version recorded (action `submit`)."
+    )
+    result = serializers.JSONField(
+        read_only=True, allow_null=True, help_text="The check's report (action `check`)."
+    )
+    error = serializers.JSONField(
+        read_only=True, allow_null=True, help_text="Why it failed, in the API's error shape."
+    )
+
+    class Meta:
+        model = SqlSubmission
+        fields = [
+            "id",
+            "url",
+            "job",
+            "action",
+            "status",
+            "progress",
+            "version",
+            "result",
+            "error",
+            "submitted_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(SubmissionProgressSerializer)
+    def get_progress(self, obj) -> dict:
+        return {
+            "phase": obj.phase,
+            "statements_done": obj.statements_done,
+            "statements_total": obj.statements_total,
+        }
 
 
 class RefField(serializers.CharField):

@@ -6,10 +6,11 @@ from drf_spectacular.utils import (
     extend_schema,
     inline_serializer,
 )
-from rest_framework import permissions, serializers, status, viewsets
+from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework.viewsets import GenericViewSet
 
 from catalog.models import SourceSystem
 from core.api.permissions import ObjectPermissions
@@ -28,9 +29,12 @@ from lineage.api.serializers import (
     EtlJobVersionDetailSerializer,
     EtlJobVersionSerializer,
     GraphQuerySerializer,
+    LimitErrorSerializer,
     LineageEdgeSerializer,
     OrphansQuerySerializer,
     PathsQuerySerializer,
+    SqlSubmissionSerializer,
+    SubmissionRequestSerializer,
     SubmitSqlSerializer,
     WalkQuerySerializer,
     WalkSerializer,
@@ -41,10 +45,24 @@ from lineage.filtersets import (
     EtlJobVersionFilterSet,
     LineageEdgeFilterSet,
 )
-from lineage.models import DatasetEdge, EtlJob, EtlJobVersion, LineageEdge
+from lineage.models import DatasetEdge, EtlJob, EtlJobVersion, LineageEdge, SqlSubmission
+from lineage.parsing import ParseLimits
 from lineage.services import JobService, submit_sql
+from lineage.tasks import submit_async
 
 Report = inline_serializer("LineageReport", {"count": serializers.IntegerField()})
+LIMIT_RESPONSES = {
+    413: OpenApiResponse(
+        LimitErrorSerializer,
+        description="`too_large`: more bytes or statements than the limits allow; `limit` "
+        "names the setting, its value and the SQL's. Nothing was recorded.",
+    ),
+    422: OpenApiResponse(
+        LimitErrorSerializer,
+        description="`parse_timeout`: the parse ran past the total time allowed (`limit`) and "
+        "was stopped. Nothing was recorded.",
+    ),
+}
 
 
 @extend_schema(
@@ -58,7 +76,10 @@ class EtlJobViewSet(GovernedViewSet):
     lookup_field = "key"
     ordering_fields = ["key", "name", "created_at", "updated_at"]
 
-    @extend_schema(request=SubmitSqlSerializer, responses={201: EtlJobVersionSerializer})
+    @extend_schema(
+        request=SubmitSqlSerializer,
+        responses={201: EtlJobVersionSerializer, **LIMIT_RESPONSES},
+    )
     @action(detail=True, methods=["post"])
     def submit(self, request, key=None):
         """Store new SQL as the job's next version and make its lineage current. SQL that does
@@ -67,7 +88,13 @@ class EtlJobViewSet(GovernedViewSet):
         job = self.get_object()
         body = SubmitSqlSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        version = submit_sql(self.actor(), job, body.validated_data["sql"], authorize=True)
+        version = submit_sql(
+            self.actor(),
+            job,
+            body.validated_data["sql"],
+            authorize=True,
+            limits=ParseLimits.for_requests(),
+        )
         return Response(EtlJobVersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
 
@@ -178,12 +205,58 @@ class CheckView(APIView):
 
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(request=CheckSerializer, responses=Report)
+    @extend_schema(request=CheckSerializer, responses={200: Report, **LIMIT_RESPONSES})
     def post(self, request):
         body = CheckSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         job = get_job(request.user, body.validated_data["job"])
-        return Response(queries.check_change(job, body.validated_data["sql"], request.user))
+        report = queries.check_change(
+            job, body.validated_data["sql"], request.user, limits=ParseLimits.for_requests()
+        )
+        return Response(report)
+
+
+class SqlSubmissionViewSet(
+    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet
+):
+    """Asynchronous SQL submissions, for scripts larger than one request may parse: `POST` queues
+    one (202, with its URL in `Location`), `GET` on that URL reports its progress (`queued`,
+    `running` with statements done out of the total, `done` with the version or the check's
+    report, `failed` with the error). A task worker runs them (`manage.py db_worker`). Callers
+    see only their own submissions; the rights are those of the synchronous endpoints."""
+
+    queryset = SqlSubmission.objects.select_related("job", "version__job").order_by(
+        "-submitted_at", "-id"
+    )
+    serializer_class = SqlSubmissionSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    filterset_class = None
+    ordering_fields = ["submitted_at"]
+
+    def get_queryset(self):
+        mine = super().get_queryset()
+        if not self.request.user.is_superuser:
+            mine = mine.filter(submitted_by=self.request.user)
+        return mine
+
+    def get_object(self):
+        submission = super().get_object()
+        if not user_can(self.request.user, "view", submission.job):
+            raise NotFound("No submission with that id.")
+        return submission
+
+    @extend_schema(
+        request=SubmissionRequestSerializer,
+        responses={202: SqlSubmissionSerializer, 413: LIMIT_RESPONSES[413]},
+    )
+    def create(self, request):
+        body = SubmissionRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        job = get_job(request.user, data["job"])
+        submission = submit_async(request.user, job, data["action"], data["sql"])
+        out = self.get_serializer(submission).data
+        return Response(out, status=status.HTTP_202_ACCEPTED, headers={"Location": str(out["url"])})
 
 
 class OpenLineageView(APIView):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Callable
 
 import sqlglot
 from sqlglot.dialects.dialect import Dialect
@@ -157,21 +158,30 @@ def extract_lineage(
     schema: dict[str, list[str]] | None = None,
     *,
     timeout: float | None = DEFAULT_TIMEOUT,
+    progress: Callable[[int, int], None] | None = None,
 ) -> LineageResult:
     """Column- and table-level lineage of every statement of ``sql``.
 
     ``dialect`` is a sqlglot dialect name or an alias (``ansi``, ``sparksql``, ...);
     ``schema`` maps table names to their columns in order. Each statement gets at most
     ``timeout`` seconds (None disables the limit). Never raises for bad SQL.
+
+    ``progress``, when given, is called as ``progress(done, total)`` once the script is split
+    (``done`` 0) and after each statement. An exception it raises stops the parse and is
+    raised to the caller: that is how a caller enforces limits of its own (a statement count,
+    a total time) without parsing the rest.
     """
     session = Session(normalize_dialect(dialect), SchemaStore(schema))
     try:
         chunks = split_statements(sql or "")
     except Exception as e:  # sqlparse is robust, but never let a split failure escape
         return LineageResult([StatementLineage(0, 1, error=error_at(short(e), 1, 1))])
-    return LineageResult(
-        [
-            _analyse_in_time(session, text, line, col, index, timeout)
-            for index, (text, line, col) in enumerate(chunks)
-        ]
-    )
+    total = len(chunks)
+    if progress is not None:
+        progress(0, total)
+    statements = []
+    for index, (text, line, col) in enumerate(chunks):
+        statements.append(_analyse_in_time(session, text, line, col, index, timeout))
+        if progress is not None:
+            progress(index + 1, total)
+    return LineageResult(statements)

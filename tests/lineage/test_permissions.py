@@ -7,7 +7,7 @@ dw.customer.segment comes from nowhere. OpenLineage's job etl/nightly is the eng
 from __future__ import annotations
 
 from catalog.models import Dataset
-from lineage.models import DatasetEdge, LineageEdge
+from lineage.models import DatasetEdge, LineageEdge, SqlSubmission
 from tests.catalog.helpers import add_field
 from tests.lineage.helpers import API, CUSTOMER_SQL, LineageTestCase
 from tests.personas import READS_CATALOG, EndpointPermissionKit, Op, personas, read
@@ -83,6 +83,14 @@ class LineagePermissionTests(EndpointPermissionKit, LineageTestCase):
            body={"job": "load_customer", "sql": CUSTOMER_SQL}),
         Op("post", API + "openlineage/", API + "openlineage/", MAINTAINERS, READERS, success=201,
            body=event("nightly")),
+        # Asynchronous submissions: a check, like the synchronous one, for whoever reads the job;
+        # each caller lists and reads only its own submissions.
+        Op("post", API + "submissions/", API + "submissions/", READERS, success=202,
+           body={"job": "load_customer", "action": "check", "sql": CUSTOMER_SQL}),
+        read(API + "submissions/", API + "submissions/", MAINTAINERS,
+             shows=lambda t: ("id", t.submission.pk)),
+        read(API + "submissions/{id}/", lambda t: f"{API}submissions/{t.submission.pk}/",
+             MAINTAINERS),
     ]  # fmt: skip
 
     @classmethod
@@ -92,3 +100,6 @@ class LineagePermissionTests(EndpointPermissionKit, LineageTestCase):
         cls.add_job(cls.engineer, "etl.nightly")  # what OpenLineage job etl/nightly names
         cls.add_job(cls.other_engineer, "loop", LOOP_SQL)
         add_field(cls.engineer, Dataset.objects.get(name="dw.customer"), "segment", ordinal=9)
+        cls.submission = SqlSubmission.objects.create(
+            job=cls.customer_job, action="check", sql=CUSTOMER_SQL, submitted_by=cls.engineer
+        )

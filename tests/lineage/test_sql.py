@@ -11,6 +11,7 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
 from sqlglot import exp
 
 from lineage.sql import extract_lineage, handlers, normalize_dialect
@@ -311,6 +312,30 @@ def test_timeout_also_works_outside_the_main_thread():
     worker.start()
     worker.join(30)
     assert "timed out" in out[0].statements[0].error["message"]
+
+
+def test_progress_hears_the_statement_count_then_each_statement_done():
+    heard = []
+    sql = "INSERT INTO t SELECT a FROM s;\nSELEC oops;\nINSERT INTO u SELECT b FROM t;"
+    result = extract_lineage(sql, progress=lambda done, total: heard.append((done, total)))
+    assert heard == [(0, 3), (1, 3), (2, 3), (3, 3)]
+    assert [bool(st.error) for st in result.statements] == [False, True, False]
+
+
+def test_an_exception_raised_by_progress_stops_the_parse_and_reaches_the_caller():
+    class Enough(Exception):
+        pass
+
+    heard = []
+
+    def progress(done, total):
+        heard.append(done)
+        if done == 1:
+            raise Enough
+
+    with pytest.raises(Enough):
+        extract_lineage("SELECT a FROM s; SELECT b FROM t; SELECT c FROM u;", progress=progress)
+    assert heard == [0, 1]
 
 
 def test_importing_the_parser_does_not_import_django():
