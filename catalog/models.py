@@ -90,6 +90,18 @@ class SourceSystem(TimeStampedModel):
     lifecycle = models.CharField(max_length=20, choices=Lifecycle.choices, default=Lifecycle.ACTIVE)
     owning_team = models.CharField(max_length=200, blank=True)
     technical_contact = models.CharField(max_length=200, blank=True)
+    openlineage_namespaces = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="OpenLineage dataset namespaces producers use for this system, e.g. "
+        '["postgres://warehouse:5432"]; each names one system only.',
+    )
+    openlineage_database = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The database part of OpenLineage dataset names to drop, e.g. 'analytics' "
+        "for 'analytics.dw.sales_fact' -> 'dw.sales_fact'.",
+    )
 
     objects = KeyedQuerySet.as_manager()
 
@@ -112,6 +124,52 @@ class SourceSystem(TimeStampedModel):
         if self.key:
             self.key = self.key.strip().lower()
         super().clean_fields(exclude)
+
+    def clean(self) -> None:
+        self.openlineage_database = (self.openlineage_database or "").strip().lower()
+        given = self.openlineage_namespaces
+        if given in (None, ""):
+            given = []
+        if not isinstance(given, list) or not all(isinstance(n, str) for n in given):
+            raise ValidationError(
+                {"openlineage_namespaces": "A list of OpenLineage namespaces (strings)."}
+            )
+        names = [normalize_namespace(n) for n in given]
+        problems = []
+        if "" in names:
+            problems.append("A namespace cannot be empty.")
+        for name in sorted({n for n in names if n and names.count(n) > 1}):
+            problems.append(f"{name!r} is listed twice.")
+        taken = namespace_owners(exclude=self.pk)
+        for name in dict.fromkeys(n for n in names if n in taken):
+            problems.append(f"{name!r} already names system {taken[name]!r}.")
+        if problems:
+            raise ValidationError({"openlineage_namespaces": problems})
+        self.openlineage_namespaces = list(dict.fromkeys(names))
+
+    def openlineage_name(self, name: str) -> str:
+        """An OpenLineage dataset name as this system's dataset name: lower-cased, without the
+        system's database prefix."""
+        name = name.strip().lower()
+        prefix = f"{self.openlineage_database}." if self.openlineage_database else ""
+        if prefix and name.startswith(prefix) and len(name) > len(prefix):
+            return name[len(prefix) :]
+        return name
+
+
+def normalize_namespace(value: str) -> str:
+    """Namespaces are compared as written, less surrounding spaces and a trailing slash."""
+    return value.strip().rstrip("/")
+
+
+def namespace_owners(exclude: int | None = None) -> dict[str, str]:
+    """{OpenLineage namespace: system key} over every system (but `exclude`, an id)."""
+    owners = {}
+    rows = SourceSystem.objects.exclude(pk=exclude).values_list("key", "openlineage_namespaces")
+    for key, namespaces in rows:
+        for name in namespaces or []:
+            owners[normalize_namespace(name)] = key
+    return owners
 
 
 class Dataset(TimeStampedModel):

@@ -452,6 +452,7 @@ def import_systems(
     errors: list[dict] = []
     plans: list[tuple[SourceSystem, bool, dict, list]] = []
     seen: dict[str, int] = {}
+    claimed: dict[str, str] = {}  # OpenLineage namespace -> the system of this import naming it
     if not isinstance(systems, list):
         raise BulkRejected([{"path": "systems", "message": "Expected a list."}])
     for s_index, raw in enumerate(systems):
@@ -484,6 +485,18 @@ def import_systems(
             for field_name, messages in _messages(exc).items():
                 for message in messages:
                     _err(errors, f"{s_path}.{field_name}", message)
+        for name in (
+            candidate.openlineage_namespaces
+            if isinstance(candidate.openlineage_namespaces, list)
+            else []
+        ):
+            if name in claimed and claimed[name] != key:
+                _err(
+                    errors,
+                    f"{s_path}.openlineage_namespaces",
+                    f"{name!r} is also listed by system {claimed[name]!r} in this import.",
+                )
+            claimed.setdefault(name, key)
         rows = raw.get("datasets", [])
         _, dataset_errors = validate_bulk(candidate, rows)
         for problem in dataset_errors:
@@ -518,5 +531,7 @@ SYSTEM_ATTRS = (
     "lifecycle",
     "owning_team",
     "technical_contact",
+    "openlineage_namespaces",
+    "openlineage_database",
 )
 SYSTEM_IMPORT_KEYS = {"key", "datasets", *SYSTEM_ATTRS}

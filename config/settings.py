@@ -212,6 +212,8 @@ SPECTACULAR_SETTINGS = {
         "VersionOriginEnum": "lineage.choices.VersionOrigin",
         "EdgeTypeEnum": "lineage.choices.EdgeType",
         "DialectEnum": "lineage.choices.Dialect",
+        "NamespaceStatusEnum": "lineage.choices.NamespaceStatus",
+        "WaitingStatusEnum": "lineage.choices.WaitingStatus",
         "VoteChoiceEnum": "governance.choices.VoteChoice",
         "ConsequenceEnum": "governance.choices.Consequence",
         "SubjectKindEnum": "governance.choices.SubjectKind",

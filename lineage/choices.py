@@ -34,3 +34,14 @@ class VersionOrigin(models.TextChoices):
 class EdgeType(models.TextChoices):
     DIRECT = "DIRECT", "Direct"
     INDIRECT = "INDIRECT", "Indirect"
+
+
+class NamespaceStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for a steward to name its system"
+    RESOLVED = "resolved", "Resolved to a system"
+
+
+class WaitingStatus(models.TextChoices):
+    WAITING = "waiting", "Waiting for its namespaces to be resolved"
+    RECORDED = "recorded", "Recorded"
+    FAILED = "failed", "Could not be recorded once resolved"

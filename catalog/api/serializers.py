@@ -45,6 +45,12 @@ class SourceSystemSerializer(ValidatedModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="sourcesystem-detail", lookup_field="key")
     key = SystemKeyField(max_length=50, validators=[system_key_validator])
     dataset_count = serializers.IntegerField(read_only=True, required=False)
+    openlineage_namespaces = serializers.ListField(
+        child=serializers.CharField(max_length=500),
+        required=False,
+        help_text="OpenLineage dataset namespaces producers use for this system, e.g. "
+        '["postgres://warehouse:5432"]; each names one system only.',
+    )
 
     class Meta:
         model = SourceSystem
@@ -59,6 +65,8 @@ class SourceSystemSerializer(ValidatedModelSerializer):
             "lifecycle",
             "owning_team",
             "technical_contact",
+            "openlineage_namespaces",
+            "openlineage_database",
             "dataset_count",
             "created_at",
             "updated_at",

@@ -9,6 +9,7 @@ from lineage.api.views import (
     GraphViewSet,
     LineageEdgeViewSet,
     OpenLineageView,
+    UnmappedNamespaceViewSet,
 )
 
 router = DefaultRouter()
@@ -17,6 +18,7 @@ router.register("versions", EtlJobVersionViewSet, basename="etljobversion")
 router.register("edges", LineageEdgeViewSet, basename="lineageedge")
 router.register("dataset-edges", DatasetEdgeViewSet, basename="datasetedge")
 router.register("graph", GraphViewSet, basename="lineagegraph")
+router.register("openlineage/namespaces", UnmappedNamespaceViewSet, basename="openlineagenamespace")
 
 urlpatterns = [
     path("check/", CheckView.as_view(), name="lineage-check"),
