@@ -33,6 +33,13 @@ def _check_name(value: str, what: str) -> None:
         raise ValidationError({"name": f"A {what} name must not contain control characters."})
 
 
+def _strings(value, what: str) -> list[str]:
+    value = value if value not in (None, "") else []
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValidationError({what: "A list of non-empty strings."})
+    return list(dict.fromkeys(v.strip() for v in value))
+
+
 class DatasetQuerySet(models.QuerySet):
     def by_ref(self, value: str) -> models.QuerySet:
         """The dataset named `system:dataset`; RefError (a ValueError) when malformed."""
@@ -189,6 +196,12 @@ class Dataset(TimeStampedModel):
     discovered = models.BooleanField(
         default=False, help_text="First seen in lineage rather than registered"
     )
+    owners = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Owners as the tool that describes the dataset names them (e.g. dbt meta.owner)",
+    )
+    tags = models.JSONField(default=list, blank=True)
 
     objects = DatasetQuerySet.as_manager()
 
@@ -223,6 +236,8 @@ class Dataset(TimeStampedModel):
                 raise ValidationError(
                     {"name": "A dataset name cannot start or end with a dot or hold '..'."}
                 )
+        self.owners = _strings(self.owners, "owners")
+        self.tags = _strings(self.tags, "tags")
 
     def permission_parents(self):
         return [self.system]
@@ -246,6 +261,13 @@ class Field(TimeStampedModel):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     discovered = models.BooleanField(
         default=False, help_text="First seen in lineage rather than registered"
+    )
+    tags = models.JSONField(default=list, blank=True)
+    tests = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Data tests that check this field, e.g. dbt's: "
+        '[{"name": "not_null", "tool": "dbt", "status": "pass"}]',
     )
 
     objects = FieldQuerySet.as_manager()
@@ -277,6 +299,13 @@ class Field(TimeStampedModel):
         if self.name:
             _check_name(self.name, "field")
             self.name = self.name.lower()
+        self.tags = _strings(self.tags, "tags")
+        tests = self.tests if self.tests not in (None, "") else []
+        if not isinstance(tests, list) or not all(
+            isinstance(t, dict) and isinstance(t.get("name"), str) and t["name"] for t in tests
+        ):
+            raise ValidationError({"tests": 'A list of tests, each {"name": ..., ...}.'})
+        self.tests = tests
 
     def permission_parents(self):
         return [self.dataset, self.dataset.system]

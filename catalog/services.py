@@ -94,10 +94,10 @@ class FieldService:
 
 # Bulk upsert ----------------------------------------------------------------------------------
 
-DATASET_KEYS = {"name", "kind", "description", "status", "fields"}
-FIELD_KEYS = {"name", "ordinal", "data_type", "nullable", "description", "status"}
-DATASET_ATTRS = ("kind", "description", "status")
-FIELD_ATTRS = ("ordinal", "data_type", "nullable", "description", "status")
+DATASET_KEYS = {"name", "kind", "description", "status", "fields", "owners", "tags"}
+FIELD_KEYS = {"name", "ordinal", "data_type", "nullable", "description", "status", "tags", "tests"}
+DATASET_ATTRS = ("kind", "description", "status", "owners", "tags")
+FIELD_ATTRS = ("ordinal", "data_type", "nullable", "description", "status", "tags", "tests")
 
 
 @dataclass
@@ -176,6 +176,8 @@ def validate_bulk(
             kind=raw.get("kind", DatasetKind.TABLE),
             description=raw.get("description") or "",
             status=raw.get("status", Status.ACTIVE),
+            owners=raw.get("owners") or [],
+            tags=raw.get("tags") or [],
         )
         dataset._given = set(raw)
         if "name" in raw and not isinstance(raw["name"], str):
@@ -235,6 +237,8 @@ def validate_bulk(
                 nullable=nullable,
                 description=raw_field.get("description") or "",
                 status=raw_field.get("status", Status.ACTIVE),
+                tags=raw_field.get("tags") or [],
+                tests=raw_field.get("tests") or [],
             )
             field_obj._given = set(raw_field) | {"ordinal"}
             try:

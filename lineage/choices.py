@@ -29,6 +29,7 @@ class VersionOrigin(models.TextChoices):
     SQL = "sql", "SQL submitted"
     OPENLINEAGE = "openlineage", "OpenLineage event"
     REBUILD = "rebuild", "Re-parse by rebuild_lineage"
+    DBT = "dbt", "dbt model imported by dbt_import"
 
 
 class EdgeType(models.TextChoices):

@@ -103,6 +103,12 @@ class DatasetSerializer(ValidatedModelSerializer):
     ref = serializers.CharField(read_only=True)
     system = VisibleSystemField(slug_field="key")
     field_count = serializers.IntegerField(read_only=True, required=False)
+    owners = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="Owners as the tool that describes the dataset names them (e.g. dbt meta.owner)",
+    )
+    tags = serializers.ListField(child=serializers.CharField(), required=False)
 
     class Meta:
         model = Dataset
@@ -117,6 +123,8 @@ class DatasetSerializer(ValidatedModelSerializer):
             "description_source",
             "status",
             "discovered",
+            "owners",
+            "tags",
             "field_count",
             "created_at",
             "updated_at",
@@ -179,6 +187,13 @@ class FieldSerializer(ValidatedModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="field-detail")
     ref = serializers.CharField(read_only=True)
     dataset = DatasetRefField()
+    tags = serializers.ListField(child=serializers.CharField(), required=False)
+    tests = serializers.ListField(
+        child=serializers.DictField(),
+        read_only=True,
+        help_text="Data tests that check this field (set by imports such as dbt_import), "
+        'e.g. [{"name": "not_null", "tool": "dbt", "status": "pass"}]',
+    )
 
     class Meta:
         model = Field
@@ -195,6 +210,8 @@ class FieldSerializer(ValidatedModelSerializer):
             "description_source",
             "status",
             "discovered",
+            "tags",
+            "tests",
             "created_at",
             "updated_at",
         ]

@@ -326,3 +326,26 @@ def outcome_data(outcome) -> dict:
         "waiting_event": outcome.waiting.pk if outcome.waiting else None,
         "unmapped_namespaces": outcome.unmapped,
     }
+
+
+class DbtImportSerializer(StrictSerializer):
+    system = serializers.CharField(help_text="Key of the system the dbt project builds into")
+    create_system = serializers.BooleanField(
+        default=False, help_text="Register the system when it does not exist yet"
+    )
+    manifest = serializers.DictField(help_text="manifest.json (schema v10 to v12)")
+    catalog = serializers.DictField(required=False, help_text="catalog.json (v1)")
+    run_results = serializers.DictField(required=False, help_text="run_results.json (v4 to v6)")
+
+
+class DbtImportReportSerializer(serializers.Serializer):
+    system = serializers.CharField()
+    created_system = serializers.BooleanField()
+    datasets = serializers.DictField(child=serializers.IntegerField())
+    fields = serializers.DictField(child=serializers.IntegerField())
+    sources = serializers.DictField(
+        child=serializers.CharField(), help_text="dbt source id -> catalog dataset"
+    )
+    jobs = serializers.DictField(child=serializers.IntegerField())
+    tests = serializers.IntegerField()
+    warnings = serializers.ListField(child=serializers.CharField())

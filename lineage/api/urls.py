@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 from lineage.api.views import (
     CheckView,
     DatasetEdgeViewSet,
+    DbtImportView,
     EtlJobVersionViewSet,
     EtlJobViewSet,
     GraphViewSet,
@@ -23,5 +24,6 @@ router.register("openlineage/namespaces", UnmappedNamespaceViewSet, basename="op
 urlpatterns = [
     path("check/", CheckView.as_view(), name="lineage-check"),
     path("openlineage/", OpenLineageView.as_view(), name="lineage-openlineage"),
+    path("dbt/", DbtImportView.as_view(), name="lineage-dbt"),
     *router.urls,
 ]

@@ -17,12 +17,14 @@ from core.audit import Actor
 from core.errors import Invalid, NotFound, PermissionDenied
 from core.lookups import get_visible
 from core.permissions import visible
+from lineage import dbt, openlineage, queries
 from lineage import graph as g
-from lineage import openlineage, queries
 from lineage.api.serializers import (
     TYPES,
     CheckSerializer,
     DatasetEdgeSerializer,
+    DbtImportReportSerializer,
+    DbtImportSerializer,
     EtlJobSerializer,
     EtlJobVersionDetailSerializer,
     EtlJobVersionSerializer,
@@ -241,6 +243,40 @@ class OpenLineageView(APIView):
         if system is None:
             raise Invalid.at("system", f"No system {key!r}.")
         return system
+
+
+class DbtImportView(APIView):
+    """Import a dbt project's artifacts (manifest, optionally catalog and run results) into the
+    system it builds into: models, sources, seeds and snapshots as datasets with their columns,
+    owners, tags and tests, and each model's column lineage from its compiled SQL. Idempotent;
+    all or nothing. Needs change rights on the system (and on any system a new source is
+    registered in); `create_system` needs the right to register systems."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=DbtImportSerializer, responses=DbtImportReportSerializer)
+    def post(self, request):
+        body = DbtImportSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        key = data["system"].strip().lower()
+        exists = SourceSystem.objects.filter(key=key)
+        if exists.exists():
+            if not visible(request.user, exists).exists():
+                raise NotFound(f"No system {key!r} that you may read.")
+        elif data["create_system"] and not (
+            request.user.is_superuser or request.user.has_perm("catalog.add_sourcesystem")
+        ):
+            raise PermissionDenied("You may not register systems.")
+        report = dbt.import_artifacts(
+            Actor.from_request(request),
+            key,
+            data["manifest"],
+            data.get("catalog"),
+            data.get("run_results"),
+            create=data["create_system"],
+        )
+        return Response(report.as_dict())
 
 
 class UnmappedNamespaceViewSet(viewsets.ReadOnlyModelViewSet):
