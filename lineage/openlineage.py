@@ -22,6 +22,7 @@ Mapping:
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -35,7 +36,14 @@ from core.choices import ChangeAction
 from core.errors import DomainError, Invalid, NotFound, PermissionDenied, summary
 from core.permissions import perm_name, user_can
 from lineage.choices import EdgeType, NamespaceStatus, VersionOrigin, WaitingStatus
-from lineage.models import EtlJob, EtlJobVersion, UnmappedNamespace, WaitingEvent
+from lineage.models import (
+    DatasetEdge,
+    EtlJob,
+    EtlJobVersion,
+    LineageEdge,
+    UnmappedNamespace,
+    WaitingEvent,
+)
 from lineage.services import Resolver, check_writes, create_job, record_version
 
 EVENT_TYPES = {"START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER"}
@@ -562,3 +570,113 @@ def _release(actor: Actor, waiting: WaitingEvent, pending: UnmappedNamespace) ->
     waiting.save()
     record_change(actor, ChangeAction.UPDATE, waiting, before=before)
     return waiting
+
+
+# Export: a job's current lineage as OpenLineage -----------------------------------------------
+
+SPEC = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
+COLUMN_LINEAGE_SCHEMA = "https://openlineage.io/spec/facets/1-2-0/ColumnLineageDatasetFacet.json"
+SCHEMA_FACET_SCHEMA = "https://openlineage.io/spec/facets/1-1-1/SchemaDatasetFacet.json"
+PRODUCER = "https://github.com/data-governance-catalog/lineage"
+JOB_NAMESPACE = "data-governance-catalog"
+
+
+def dataset_name(dataset) -> tuple[str, str]:
+    """(namespace, name) a producer would use for a catalog dataset: the system's first listed
+    namespace with its database prefix, else the system key and the dataset name, so that
+    ingesting them maps back to the same dataset."""
+    system = dataset.system
+    if system.openlineage_namespaces:
+        prefix = f"{system.openlineage_database}." if system.openlineage_database else ""
+        return system.openlineage_namespaces[0], f"{prefix}{dataset.name}"
+    return system.key, dataset.name
+
+
+def job_events(job: EtlJob) -> list[dict]:
+    """The job's current lineage as OpenLineage RunEvents: one COMPLETE event whose inputs and
+    outputs are the job's table lineage and whose outputs carry the column-lineage facet (one
+    transformation per stored edge, with its type, subtype, expression and masking) and the
+    schema facet of the columns involved. Empty when the job has no lineage yet."""
+    version = job.current_version
+    if version is None:
+        return []
+    edges = list(
+        LineageEdge.objects.filter(job=job)
+        .select_related("source__dataset__system", "target__dataset__system")
+        .order_by("target__dataset__name", "target__ordinal", "target__name", "id")
+    )
+    pairs = list(
+        DatasetEdge.objects.filter(job=job).select_related("source__system", "target__system")
+    )
+    inputs, outputs = {}, {}
+    for pair in pairs:
+        inputs.setdefault(pair.source.pk, pair.source)
+        outputs.setdefault(pair.target.pk, pair.target)
+    columns: dict[int, dict[str, dict]] = {}
+    for edge in edges:
+        source, target = edge.source, edge.target
+        inputs.setdefault(source.dataset.pk, source.dataset)
+        outputs.setdefault(target.dataset.pk, target.dataset)
+        namespace, name = dataset_name(source.dataset)
+        fields = columns.setdefault(target.dataset.pk, {})
+        spec = fields.setdefault(target.name, {"inputFields": []})
+        item = next(
+            (
+                i
+                for i in spec["inputFields"]
+                if (i["namespace"], i["name"], i["field"]) == (namespace, name, source.name)
+            ),
+            None,
+        )
+        if item is None:
+            item = {
+                "namespace": namespace,
+                "name": name,
+                "field": source.name,
+                "transformations": [],
+            }
+            spec["inputFields"].append(item)
+        transformation = {"type": edge.type, "subtype": edge.subtype, "masking": edge.masking}
+        if edge.expression:
+            transformation["description"] = edge.expression
+        item["transformations"].append(transformation)
+    used: dict[int, set[str]] = {}
+    for edge in edges:
+        used.setdefault(edge.source.dataset.pk, set()).add(edge.source.name)
+        used.setdefault(edge.target.dataset.pk, set()).add(edge.target.name)
+
+    def describe(dataset, lineage: dict | None) -> dict:
+        namespace, name = dataset_name(dataset)
+        facets = {}
+        names = used.get(dataset.pk)
+        if names:
+            types = dict(dataset.fields.filter(name__in=names).values_list("name", "data_type"))
+            facets["schema"] = {
+                "_producer": PRODUCER,
+                "_schemaURL": SCHEMA_FACET_SCHEMA,
+                "fields": [
+                    {"name": n, **({"type": types[n]} if types.get(n) else {})}
+                    for n in sorted(names)
+                ],
+            }
+        if lineage:
+            facets["columnLineage"] = {
+                "_producer": PRODUCER,
+                "_schemaURL": COLUMN_LINEAGE_SCHEMA,
+                "fields": lineage,
+            }
+        return {"namespace": namespace, "name": name, "facets": facets}
+
+    run_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{PRODUCER}/jobs/{job.key}/versions/{version.number}")
+    return [
+        {
+            "eventType": "COMPLETE",
+            "eventTime": version.submitted_at.isoformat().replace("+00:00", "Z"),
+            "producer": PRODUCER,
+            "schemaURL": SPEC,
+            "run": {"runId": str(run_id)},
+            "job": {"namespace": JOB_NAMESPACE, "name": job.key},
+            "inputs": [describe(d, None) for d in sorted(inputs.values(), key=str)],
+            "outputs": [describe(d, columns.get(d.pk)) for d in sorted(outputs.values(), key=str)],
+        }
+    ]
