@@ -132,8 +132,7 @@ def test_the_export_command_posts_to_another_openlineage_endpoint(live_server):
         live_server.url,
         "--endpoint",
         "api/v1/lineage/openlineage/",
-        "--api-key",
-        key,
+        f"--api-key={key}",  # a token may start with "-"
         stdout=out,
     )
     assert "1 event(s) sent" in out.getvalue()
