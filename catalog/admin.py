@@ -11,7 +11,7 @@ class SourceSystemAdmin(GuardedModelAdminMixin, AuditedModelAdmin):
     service = SystemService
     list_display = ["key", "name", "kind", "environment", "lifecycle", "owning_team"]
     list_filter = ["kind", "environment", "lifecycle"]
-    search_fields = ["key", "name", "description"]
+    search_fields = ["key", "name", "description", "openlineage_namespaces"]
 
 
 @admin.register(Dataset)

@@ -33,6 +33,13 @@ def _check_name(value: str, what: str) -> None:
         raise ValidationError({"name": f"A {what} name must not contain control characters."})
 
 
+def _strings(value, what: str) -> list[str]:
+    value = value if value not in (None, "") else []
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValidationError({what: "A list of non-empty strings."})
+    return list(dict.fromkeys(v.strip() for v in value))
+
+
 class DatasetQuerySet(models.QuerySet):
     def by_ref(self, value: str) -> models.QuerySet:
         """The dataset named `system:dataset`; RefError (a ValueError) when malformed."""
@@ -92,6 +99,18 @@ class SourceSystem(TimeStampedModel):
     lifecycle = models.CharField(max_length=20, choices=Lifecycle.choices, default=Lifecycle.ACTIVE)
     owning_team = models.CharField(max_length=200, blank=True)
     technical_contact = models.CharField(max_length=200, blank=True)
+    openlineage_namespaces = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="OpenLineage dataset namespaces producers use for this system, e.g. "
+        '["postgres://warehouse:5432"]; each names one system only.',
+    )
+    openlineage_database = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The database part of OpenLineage dataset names to drop, e.g. 'analytics' "
+        "for 'analytics.dw.sales_fact' -> 'dw.sales_fact'.",
+    )
 
     objects = KeyedQuerySet.as_manager()
 
@@ -115,6 +134,52 @@ class SourceSystem(TimeStampedModel):
             self.key = self.key.strip().lower()
         super().clean_fields(exclude)
 
+    def clean(self) -> None:
+        self.openlineage_database = (self.openlineage_database or "").strip().lower()
+        given = self.openlineage_namespaces
+        if given in (None, ""):
+            given = []
+        if not isinstance(given, list) or not all(isinstance(n, str) for n in given):
+            raise ValidationError(
+                {"openlineage_namespaces": "A list of OpenLineage namespaces (strings)."}
+            )
+        names = [normalize_namespace(n) for n in given]
+        problems = []
+        if "" in names:
+            problems.append("A namespace cannot be empty.")
+        for name in sorted({n for n in names if n and names.count(n) > 1}):
+            problems.append(f"{name!r} is listed twice.")
+        taken = namespace_owners(exclude=self.pk)
+        for name in dict.fromkeys(n for n in names if n in taken):
+            problems.append(f"{name!r} already names system {taken[name]!r}.")
+        if problems:
+            raise ValidationError({"openlineage_namespaces": problems})
+        self.openlineage_namespaces = list(dict.fromkeys(names))
+
+    def openlineage_name(self, name: str) -> str:
+        """An OpenLineage dataset name as this system's dataset name: lower-cased, without the
+        system's database prefix."""
+        name = name.strip().lower()
+        prefix = f"{self.openlineage_database}." if self.openlineage_database else ""
+        if prefix and name.startswith(prefix) and len(name) > len(prefix):
+            return name[len(prefix) :]
+        return name
+
+
+def normalize_namespace(value: str) -> str:
+    """Namespaces are compared as written, less surrounding spaces and a trailing slash."""
+    return value.strip().rstrip("/")
+
+
+def namespace_owners(exclude: int | None = None) -> dict[str, str]:
+    """{OpenLineage namespace: system key} over every system (but `exclude`, an id)."""
+    owners = {}
+    rows = SourceSystem.objects.exclude(pk=exclude).values_list("key", "openlineage_namespaces")
+    for key, namespaces in rows:
+        for name in namespaces or []:
+            owners[normalize_namespace(name)] = key
+    return owners
+
 
 class Dataset(TimeStampedModel):
     audit_name = "dataset"
@@ -135,6 +200,12 @@ class Dataset(TimeStampedModel):
     discovered = models.BooleanField(
         default=False, help_text="First seen in lineage rather than registered"
     )
+    owners = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Owners as the tool that describes the dataset names them (e.g. dbt meta.owner)",
+    )
+    tags = models.JSONField(default=list, blank=True)
 
     objects = DatasetQuerySet.as_manager()
 
@@ -169,6 +240,8 @@ class Dataset(TimeStampedModel):
                 raise ValidationError(
                     {"name": "A dataset name cannot start or end with a dot or hold '..'."}
                 )
+        self.owners = _strings(self.owners, "owners")
+        self.tags = _strings(self.tags, "tags")
 
     def permission_parents(self):
         return [self.system]
@@ -194,6 +267,13 @@ class Field(TimeStampedModel):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     discovered = models.BooleanField(
         default=False, help_text="First seen in lineage rather than registered"
+    )
+    tags = models.JSONField(default=list, blank=True)
+    tests = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Data tests that check this field, e.g. dbt's: "
+        '[{"name": "not_null", "tool": "dbt", "status": "pass"}]',
     )
 
     objects = FieldQuerySet.as_manager()
@@ -225,6 +305,13 @@ class Field(TimeStampedModel):
         if self.name:
             _check_name(self.name, "field")
             self.name = self.name.lower()
+        self.tags = _strings(self.tags, "tags")
+        tests = self.tests if self.tests not in (None, "") else []
+        if not isinstance(tests, list) or not all(
+            isinstance(t, dict) and isinstance(t.get("name"), str) and t["name"] for t in tests
+        ):
+            raise ValidationError({"tests": 'A list of tests, each {"name": ..., ...}.'})
+        self.tests = tests
 
     def permission_parents(self):
         return [self.dataset, self.dataset.system]

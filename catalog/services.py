@@ -94,10 +94,10 @@ class FieldService:
 
 # Bulk upsert ----------------------------------------------------------------------------------
 
-DATASET_KEYS = {"name", "kind", "description", "status", "fields"}
-FIELD_KEYS = {"name", "ordinal", "data_type", "nullable", "description", "status"}
-DATASET_ATTRS = ("kind", "description", "status")
-FIELD_ATTRS = ("ordinal", "data_type", "nullable", "description", "status")
+DATASET_KEYS = {"name", "kind", "description", "status", "fields", "owners", "tags"}
+FIELD_KEYS = {"name", "ordinal", "data_type", "nullable", "description", "status", "tags", "tests"}
+DATASET_ATTRS = ("kind", "description", "status", "owners", "tags")
+FIELD_ATTRS = ("ordinal", "data_type", "nullable", "description", "status", "tags", "tests")
 
 
 @dataclass
@@ -176,6 +176,8 @@ def validate_bulk(
             kind=raw.get("kind", DatasetKind.TABLE),
             description=raw.get("description") or "",
             status=raw.get("status", Status.ACTIVE),
+            owners=raw.get("owners") or [],
+            tags=raw.get("tags") or [],
         )
         dataset._given = set(raw)
         if "name" in raw and not isinstance(raw["name"], str):
@@ -235,6 +237,8 @@ def validate_bulk(
                 nullable=nullable,
                 description=raw_field.get("description") or "",
                 status=raw_field.get("status", Status.ACTIVE),
+                tags=raw_field.get("tags") or [],
+                tests=raw_field.get("tests") or [],
             )
             field_obj._given = set(raw_field) | {"ordinal"}
             try:
@@ -452,6 +456,7 @@ def import_systems(
     errors: list[dict] = []
     plans: list[tuple[SourceSystem, bool, dict, list]] = []
     seen: dict[str, int] = {}
+    claimed: dict[str, str] = {}  # OpenLineage namespace -> the system of this import naming it
     if not isinstance(systems, list):
         raise BulkRejected([{"path": "systems", "message": "Expected a list."}])
     for s_index, raw in enumerate(systems):
@@ -484,6 +489,18 @@ def import_systems(
             for field_name, messages in _messages(exc).items():
                 for message in messages:
                     _err(errors, f"{s_path}.{field_name}", message)
+        for name in (
+            candidate.openlineage_namespaces
+            if isinstance(candidate.openlineage_namespaces, list)
+            else []
+        ):
+            if name in claimed and claimed[name] != key:
+                _err(
+                    errors,
+                    f"{s_path}.openlineage_namespaces",
+                    f"{name!r} is also listed by system {claimed[name]!r} in this import.",
+                )
+            claimed.setdefault(name, key)
         rows = raw.get("datasets", [])
         _, dataset_errors = validate_bulk(candidate, rows)
         for problem in dataset_errors:
@@ -518,5 +535,7 @@ SYSTEM_ATTRS = (
     "lifecycle",
     "owning_team",
     "technical_contact",
+    "openlineage_namespaces",
+    "openlineage_database",
 )
 SYSTEM_IMPORT_KEYS = {"key", "datasets", *SYSTEM_ATTRS}

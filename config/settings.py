@@ -224,6 +224,8 @@ SPECTACULAR_SETTINGS = {
         "SubmissionActionEnum": "lineage.choices.SubmissionAction",
         "SubmissionStatusEnum": "lineage.choices.SubmissionStatus",
         "DialectEnum": "lineage.choices.Dialect",
+        "NamespaceStatusEnum": "lineage.choices.NamespaceStatus",
+        "WaitingStatusEnum": "lineage.choices.WaitingStatus",
         "VoteChoiceEnum": "governance.choices.VoteChoice",
         "ConsequenceEnum": "governance.choices.Consequence",
         "SubjectKindEnum": "governance.choices.SubjectKind",

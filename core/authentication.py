@@ -1,6 +1,8 @@
-"""`Authorization: Token <token>` against hashed, revocable, expiring tokens.
+"""`Authorization: Token <token>` (or `Bearer <token>`) against hashed, revocable, expiring tokens.
 
-Every request looks the token up afresh, so a revoked token fails on the very next request."""
+`Bearer` is what OpenLineage producers send with an API key (the stock client's `api_key`
+auth, Airflow, dbt-ol, Spark); both prefixes name the same tokens. Every request looks the
+token up afresh, so a revoked token fails on the very next request."""
 
 from __future__ import annotations
 
@@ -18,6 +20,25 @@ LAST_USED_RESOLUTION_SECONDS = 60
 
 class HashedTokenAuthentication(authentication.TokenAuthentication):
     keyword = "Token"
+    keywords = (b"token", b"bearer")
+
+    def authenticate(self, request):
+        auth = authentication.get_authorization_header(request).split()
+        if not auth or auth[0].lower() not in self.keywords:
+            return None
+        if len(auth) == 1:
+            raise exceptions.AuthenticationFailed("Invalid token header. No credentials provided.")
+        if len(auth) > 2:
+            raise exceptions.AuthenticationFailed(
+                "Invalid token header. Token string should not contain spaces."
+            )
+        try:
+            token = auth[1].decode()
+        except UnicodeError:
+            raise exceptions.AuthenticationFailed(
+                "Invalid token header. Token string should not contain invalid characters."
+            ) from None
+        return self.authenticate_credentials(token)
 
     def authenticate_credentials(self, key):
         # One query for the token and its user, read through the ORM's own value converters:

@@ -28,6 +28,9 @@ SYSTEMS = [
         "description": "Customer master kept by the service desk and the marketing team.",
         "owning_team": "Customer Service IT",
         "technical_contact": "crm-support@retail.example",
+        # OpenLineage producers (Airflow) name the CRM database by its connection.
+        "openlineage_namespaces": ["postgres://crm-db:5432"],
+        "openlineage_database": "crm",
         "datasets": [
             {
                 "name": "public.contacts",
@@ -199,6 +202,8 @@ SYSTEMS = [
         "description": "Staging and dimensional layers built by nightly ETL SQL.",
         "owning_team": "Data Platform",
         "technical_contact": "data-platform@retail.example",
+        "openlineage_namespaces": ["postgres://warehouse:5432"],
+        "openlineage_database": "warehouse",
         "datasets": [
             {
                 "name": "staging.pos_transactions",

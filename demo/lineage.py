@@ -3,22 +3,27 @@ source systems, and the CDP mart built from the warehouse, in several SQL dialec
 whose SQL does not parse (to show how errors are reported).
 
 Loaded by `manage.py load_demo` after the catalog; idempotent (SQL already current is skipped).
+The dbt project `retail_analytics` (artifacts in dbt/, the same as the tests' fixtures) builds
+the `analytics` system: staging views over the POS, online-order and CRM sources and two marts.
 
 `loyalty.point_ledger.amount` (membership) feeds `dw.sales_fact.net_amount` and from there
 `cdp.customer_profile.lifetime_value`: an upstream field without an approved definition."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
 
 from catalog.models import SourceSystem
 from core.audit import Actor
+from lineage import dbt
 from lineage.models import EtlJob
 from lineage.services import create_job, submit_sql
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
+DBT_DIR = Path(__file__).resolve().parent / "dbt"
 
 # (key, name, system, dialect, schedule); the SQL of each job is in sql/<key>.sql.
 JOBS = [
@@ -55,3 +60,19 @@ def load(actor: Actor) -> list[EtlJob]:
             submit_sql(actor, job, sql)
         jobs.append(job)
     return jobs
+
+
+def load_dbt(actor: Actor) -> dbt.Report:
+    """Import the demo dbt project's artifacts into the `analytics` system (idempotent)."""
+    artifacts = {
+        name: json.loads((DBT_DIR / f"{name}.json").read_text(encoding="utf-8"))
+        for name in ("manifest", "catalog", "run_results")
+    }
+    return dbt.import_artifacts(
+        actor,
+        "analytics",
+        artifacts["manifest"],
+        artifacts["catalog"],
+        artifacts["run_results"],
+        create=True,
+    )

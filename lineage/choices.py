@@ -29,6 +29,7 @@ class VersionOrigin(models.TextChoices):
     SQL = "sql", "SQL submitted"
     OPENLINEAGE = "openlineage", "OpenLineage event"
     REBUILD = "rebuild", "Re-parse by rebuild_lineage"
+    DBT = "dbt", "dbt model imported by dbt_import"
 
 
 class EdgeType(models.TextChoices):
@@ -52,3 +53,14 @@ class SubmissionPhase(models.TextChoices):
     TABLES = "tables", "Reading the tables"
     COLUMNS = "columns", "Tracing the columns"
     SAVING = "saving", "Recording the result"
+
+
+class NamespaceStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for a steward to name its system"
+    RESOLVED = "resolved", "Resolved to a system"
+
+
+class WaitingStatus(models.TextChoices):
+    WAITING = "waiting", "Waiting for its namespaces to be resolved"
+    RECORDED = "recorded", "Recorded"
+    FAILED = "failed", "Could not be recorded once resolved"

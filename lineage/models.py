@@ -20,11 +20,13 @@ from core.models import AppendOnlyModel, KeyedQuerySet, TimeStampedModel
 from lineage.choices import (
     Dialect,
     EdgeType,
+    NamespaceStatus,
     ParseStatus,
     SubmissionAction,
     SubmissionPhase,
     SubmissionStatus,
     VersionOrigin,
+    WaitingStatus,
 )
 
 job_key_validator = RegexValidator(
@@ -275,3 +277,61 @@ class GraphRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.id} ({self.job_id})"
+
+
+class UnmappedNamespace(TimeStampedModel):
+    """An OpenLineage dataset namespace no system lists: kept until a steward says which system
+    it names, never guessed and never a new system. Resolving it adds it to that system's
+    `openlineage_namespaces` and records the events waiting on it."""
+
+    namespace = models.CharField(max_length=500, unique=True)
+    status = models.CharField(
+        max_length=10, choices=NamespaceStatus.choices, default=NamespaceStatus.PENDING
+    )
+    system = models.ForeignKey(
+        SourceSystem,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The system it was resolved to",
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["namespace"]
+
+    def __str__(self) -> str:
+        return self.namespace
+
+
+class WaitingEvent(TimeStampedModel):
+    """An OpenLineage RunEvent that names a namespace no system lists, kept as received."""
+
+    payload = models.JSONField()
+    namespaces = models.ManyToManyField(UnmappedNamespace, related_name="events")
+    status = models.CharField(
+        max_length=10, choices=WaitingStatus.choices, default=WaitingStatus.WAITING
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    submitted_by_name = models.CharField(max_length=150)
+    version = models.ForeignKey(
+        EtlJobVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    errors = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            # the events a resolved namespace releases, oldest first
+            models.Index(fields=["status", "id"], name="waitingevent_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        job = self.payload.get("job") or {}
+        return f"{job.get('namespace')}/{job.get('name')} ({self.status})"

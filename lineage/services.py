@@ -832,7 +832,8 @@ def rebuild(actor: Actor, jobs=None) -> dict[str, int]:
     for job in jobs if jobs is not None else EtlJob.objects.select_related("system"):
         counts["jobs"] += 1
         latest = job.versions.exclude(sql="").order_by("-number").first()
-        if latest is None:
+        # A dbt model's names are the project's relations, mapped by dbt_import: re-import it.
+        if latest is None or latest.origin == VersionOrigin.DBT:
             counts["skipped"] += 1
             continue
         with transaction.atomic():

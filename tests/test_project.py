@@ -68,7 +68,7 @@ class RetailDemoTests(TestCase):
         text = out.getvalue()
         self.assertEqual(
             set(SourceSystem.objects.values_list("key", flat=True)),
-            {"crm", "pos", "orders", "membership", "epay", "dw", "cdp"},
+            {"crm", "pos", "orders", "membership", "epay", "dw", "cdp", "analytics"},
         )
         amounts = Field.objects.filter(name="amount").select_related("dataset__system")
         self.assertGreaterEqual(len({f.description for f in amounts}), 3)

@@ -47,6 +47,12 @@ class SourceSystemSerializer(ValidatedModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="sourcesystem-detail", lookup_field="key")
     key = SystemKeyField(max_length=50, validators=[system_key_validator])
     dataset_count = serializers.IntegerField(read_only=True, required=False)
+    openlineage_namespaces = serializers.ListField(
+        child=serializers.CharField(max_length=500),
+        required=False,
+        help_text="OpenLineage dataset namespaces producers use for this system, e.g. "
+        '["postgres://warehouse:5432"]; each names one system only.',
+    )
 
     class Meta:
         model = SourceSystem
@@ -61,6 +67,8 @@ class SourceSystemSerializer(ValidatedModelSerializer):
             "lifecycle",
             "owning_team",
             "technical_contact",
+            "openlineage_namespaces",
+            "openlineage_database",
             "dataset_count",
             "created_at",
             "updated_at",
@@ -97,6 +105,12 @@ class DatasetSerializer(ValidatedModelSerializer):
     ref = serializers.CharField(read_only=True)
     system = VisibleSystemField(slug_field="key")
     field_count = serializers.IntegerField(read_only=True, required=False)
+    owners = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="Owners as the tool that describes the dataset names them (e.g. dbt meta.owner)",
+    )
+    tags = serializers.ListField(child=serializers.CharField(), required=False)
 
     class Meta:
         model = Dataset
@@ -111,6 +125,8 @@ class DatasetSerializer(ValidatedModelSerializer):
             "description_source",
             "status",
             "discovered",
+            "owners",
+            "tags",
             "field_count",
             "created_at",
             "updated_at",
@@ -173,6 +189,13 @@ class FieldSerializer(ValidatedModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="field-detail")
     ref = serializers.CharField(read_only=True)
     dataset = DatasetRefField()
+    tags = serializers.ListField(child=serializers.CharField(), required=False)
+    tests = serializers.ListField(
+        child=serializers.DictField(),
+        read_only=True,
+        help_text="Data tests that check this field (set by imports such as dbt_import), "
+        'e.g. [{"name": "not_null", "tool": "dbt", "status": "pass"}]',
+    )
 
     class Meta:
         model = Field
@@ -189,6 +212,8 @@ class FieldSerializer(ValidatedModelSerializer):
             "description_source",
             "status",
             "discovered",
+            "tags",
+            "tests",
             "created_at",
             "updated_at",
         ]

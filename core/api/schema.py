@@ -1,5 +1,6 @@
 """OpenAPI generation: every operation documents the shared error shape for its 4xx codes."""
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
 
 from core.api.serializers import ErrorSerializer
@@ -21,3 +22,19 @@ class AutoSchema(BaseAutoSchema):
         for code in codes:
             responses.setdefault(code, self._get_response_for_code(ErrorSerializer, code))
         return responses
+
+
+class HashedTokenScheme(OpenApiAuthenticationExtension):
+    """Says truthfully that both `Token` and `Bearer` prefixes are accepted."""
+
+    target_class = "core.authentication.HashedTokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": 'An API token with the prefix "Token" or "Bearer" '
+            "(`Authorization: Token <key>` or `Authorization: Bearer <key>`).",
+        }

@@ -10,10 +10,19 @@ from core.api.serializers import (
     ChoiceField,
     ErrorSerializer,
     ModelSerializer,
+    StrictSerializer,
     ValidatedModelSerializer,
 )
 from lineage.choices import SubmissionAction
-from lineage.models import DatasetEdge, EtlJob, EtlJobVersion, LineageEdge, SqlSubmission
+from lineage.models import (
+    DatasetEdge,
+    EtlJob,
+    EtlJobVersion,
+    LineageEdge,
+    SqlSubmission,
+    UnmappedNamespace,
+    WaitingEvent,
+)
 
 SQL_HELP = (
     "The script. At most LINEAGE_SQL_MAX_BYTES bytes and LINEAGE_SQL_MAX_STATEMENTS statements, "
@@ -174,7 +183,7 @@ class SubmissionProgressSerializer(serializers.Serializer):
     )
 
 
-class SqlSubmissionSerializer(serializers.ModelSerializer):
+class SqlSubmissionSerializer(ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="sqlsubmission-detail")
     job = serializers.SlugRelatedField(slug_field="key", read_only=True)
     progress = serializers.SerializerMethodField()
@@ -329,3 +338,125 @@ class WalkSerializer(serializers.Serializer):
     direction = serializers.CharField()
     upstream = WalkSideSerializer(required=False)
     downstream = WalkSideSerializer(required=False)
+
+
+class WaitingEventSerializer(ModelSerializer):
+    """A RunEvent kept until every namespace it names is mapped to a system."""
+
+    job = serializers.SerializerMethodField(help_text="The event's job as `namespace/name`")
+    event_type = serializers.SerializerMethodField()
+    event_time = serializers.SerializerMethodField()
+    run_id = serializers.SerializerMethodField()
+    namespaces = serializers.SlugRelatedField(slug_field="namespace", many=True, read_only=True)
+    version = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = WaitingEvent
+        fields = [
+            "id",
+            "status",
+            "job",
+            "event_type",
+            "event_time",
+            "run_id",
+            "namespaces",
+            "submitted_by_name",
+            "created_at",
+            "version",
+            "errors",
+        ]
+
+    def get_job(self, obj) -> str:
+        job = obj.payload.get("job") or {}
+        return f"{job.get('namespace')}/{job.get('name')}"
+
+    def get_event_type(self, obj) -> str:
+        return obj.payload.get("eventType") or "COMPLETE"
+
+    def get_event_time(self, obj) -> str:
+        return str(obj.payload.get("eventTime") or "")
+
+    def get_run_id(self, obj) -> str:
+        return str((obj.payload.get("run") or {}).get("runId") or "")
+
+
+class UnmappedNamespaceSerializer(ModelSerializer):
+    system = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    events = WaitingEventSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = UnmappedNamespace
+        fields = [
+            "id",
+            "namespace",
+            "status",
+            "system",
+            "resolved_by",
+            "resolved_at",
+            "created_at",
+            "events",
+        ]
+
+
+class ResolveNamespaceSerializer(StrictSerializer):
+    system = serializers.CharField(help_text="Key of the system the namespace names")
+    database = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="The database part of the namespace's dataset names to drop (the system's "
+        "`openlineage_database`); left as it is when not given.",
+    )
+
+
+class ResolvedNamespaceSerializer(UnmappedNamespaceSerializer):
+    processed = WaitingEventSerializer(many=True, read_only=True)
+
+    class Meta(UnmappedNamespaceSerializer.Meta):
+        fields = [*UnmappedNamespaceSerializer.Meta.fields, "processed"]
+
+
+class EventOutcomeSerializer(serializers.Serializer):
+    recorded = serializers.BooleanField()
+    event_type = serializers.CharField()
+    reason = serializers.CharField()
+    version = serializers.IntegerField(allow_null=True, help_text="The job version recorded")
+    job = serializers.CharField(allow_null=True)
+    waiting_event = serializers.IntegerField(allow_null=True)
+    unmapped_namespaces = serializers.ListField(child=serializers.CharField())
+
+
+def outcome_data(outcome) -> dict:
+    version = outcome.version
+    return {
+        "recorded": outcome.recorded,
+        "event_type": outcome.event_type,
+        "reason": outcome.reason,
+        "version": version.pk if version else None,
+        "job": version.job.key if version else None,
+        "waiting_event": outcome.waiting.pk if outcome.waiting else None,
+        "unmapped_namespaces": outcome.unmapped,
+    }
+
+
+class DbtImportSerializer(StrictSerializer):
+    system = serializers.CharField(help_text="Key of the system the dbt project builds into")
+    create_system = serializers.BooleanField(
+        default=False, help_text="Register the system when it does not exist yet"
+    )
+    manifest = serializers.DictField(help_text="manifest.json (schema v10 to v12)")
+    catalog = serializers.DictField(required=False, help_text="catalog.json (v1)")
+    run_results = serializers.DictField(required=False, help_text="run_results.json (v4 to v6)")
+
+
+class DbtImportReportSerializer(serializers.Serializer):
+    system = serializers.CharField()
+    created_system = serializers.BooleanField()
+    datasets = serializers.DictField(child=serializers.IntegerField())
+    fields = serializers.DictField(child=serializers.IntegerField())
+    sources = serializers.DictField(
+        child=serializers.CharField(), help_text="dbt source id -> catalog dataset"
+    )
+    jobs = serializers.DictField(child=serializers.IntegerField())
+    tests = serializers.IntegerField()
+    warnings = serializers.ListField(child=serializers.CharField())

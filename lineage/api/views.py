@@ -16,38 +16,54 @@ from catalog.models import SourceSystem
 from core.api.permissions import ObjectPermissions
 from core.api.views import GovernedViewSet
 from core.audit import Actor
-from core.errors import Invalid, NotFound, PermissionDenied, summary
+from core.errors import Invalid, NotFound, PermissionDenied
 from core.lookups import get_visible
-from core.permissions import perm_name, user_can, visible
+from core.permissions import user_can, visible
+from lineage import dbt, openlineage, queries
 from lineage import graph as g
-from lineage import openlineage, queries
 from lineage.api.serializers import (
     TYPES,
     CheckSerializer,
     DatasetEdgeSerializer,
+    DbtImportReportSerializer,
+    DbtImportSerializer,
     EtlJobSerializer,
     EtlJobVersionDetailSerializer,
     EtlJobVersionSerializer,
+    EventOutcomeSerializer,
     GraphQuerySerializer,
     LimitErrorSerializer,
     LineageEdgeSerializer,
     OrphansQuerySerializer,
     PathsQuerySerializer,
+    ResolvedNamespaceSerializer,
+    ResolveNamespaceSerializer,
     SqlSubmissionSerializer,
     SubmissionRequestSerializer,
     SubmitSqlSerializer,
+    UnmappedNamespaceSerializer,
+    WaitingEventSerializer,
     WalkQuerySerializer,
     WalkSerializer,
+    outcome_data,
 )
+from lineage.choices import NamespaceStatus
 from lineage.filtersets import (
     DatasetEdgeFilterSet,
     EtlJobFilterSet,
     EtlJobVersionFilterSet,
     LineageEdgeFilterSet,
 )
-from lineage.models import DatasetEdge, EtlJob, EtlJobVersion, LineageEdge, SqlSubmission
+from lineage.models import (
+    DatasetEdge,
+    EtlJob,
+    EtlJobVersion,
+    LineageEdge,
+    SqlSubmission,
+    UnmappedNamespace,
+)
 from lineage.parsing import ParseLimits
-from lineage.services import JobService, submit_sql
+from lineage.services import JobService, can_read_lineage, submit_sql
 from lineage.tasks import submit_async
 
 Report = inline_serializer("LineageReport", {"count": serializers.IntegerField()})
@@ -96,6 +112,30 @@ class EtlJobViewSet(GovernedViewSet):
             limits=ParseLimits.for_requests(),
         )
         return Response(EtlJobVersionSerializer(version).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        responses=inline_serializer(
+            "OpenLineageRunEvent",
+            {
+                "eventType": serializers.CharField(),
+                "eventTime": serializers.CharField(),
+                "producer": serializers.CharField(),
+                "schemaURL": serializers.CharField(),
+                "run": serializers.DictField(),
+                "job": serializers.DictField(),
+                "inputs": serializers.ListField(child=serializers.DictField()),
+                "outputs": serializers.ListField(child=serializers.DictField()),
+            },
+            many=True,
+        )
+    )
+    @action(detail=True, methods=["get"])
+    def openlineage(self, request, key=None):
+        """The job's current lineage as OpenLineage RunEvents (spec 2-0-2, a JSON array ready
+        to post as a batch): one COMPLETE event with the column-lineage facet (1-2-0) and the
+        schema facet. Datasets are named by their system's first OpenLineage namespace (with
+        its database prefix) or by the system key. Empty when the job has no lineage yet."""
+        return Response(openlineage.job_events(self.get_object()))
 
 
 class VisibleReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
@@ -260,33 +300,47 @@ class SqlSubmissionViewSet(
 
 
 class OpenLineageView(APIView):
-    """Receive an OpenLineage RunEvent (spec 2-0-2) and record its lineage as a job version.
-    Dataset namespaces map to systems of the same key; `?system=KEY` is the fallback, and the
-    system of a new job."""
+    """Receive OpenLineage RunEvents (spec 2-0-2): one event, or a batch as a JSON array, all or
+    nothing. A COMPLETE event's lineage becomes a new version of its job (201; 200 with one
+    result per event for a batch). START/RUNNING/OTHER/FAIL/ABORT events are accepted and
+    change nothing (202). Dataset namespaces map to the system listing them in
+    `openlineage_namespaces`, else to the system of the same key, else to `?system=KEY` (also
+    the system of a new job); an event naming any other namespace is kept waiting (202) until a
+    steward maps the namespace (`openlineage/namespaces/`)."""
 
     permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(
-        request=inline_serializer("RunEvent", {"eventType": serializers.CharField()}),
+        request=inline_serializer(
+            "RunEvent",
+            {
+                "eventType": serializers.CharField(),
+                "eventTime": serializers.CharField(),
+                "run": serializers.DictField(),
+                "job": serializers.DictField(),
+                "inputs": serializers.ListField(child=serializers.DictField()),
+                "outputs": serializers.ListField(child=serializers.DictField()),
+            },
+        ),
         responses={
             201: EtlJobVersionSerializer,
-            202: OpenApiResponse(description="Accepted; FAIL/ABORT events record nothing."),
+            200: inline_serializer(
+                "RunEventBatchResult", {"results": EventOutcomeSerializer(many=True)}
+            ),
+            202: EventOutcomeSerializer,
         },
     )
     def post(self, request):
-        event = request.data
-        errors = openlineage.validate(event)
-        if errors:
-            raise Invalid(f"Not a valid RunEvent: {summary(errors)}", errors)
         fallback = self._fallback_system(request)
-        job = openlineage.find_job(event)
-        self._check_permission(request.user, job)
-        version = openlineage.record_event(
-            Actor.from_request(request), event, fallback, authorize=True
+        outcomes = openlineage.receive(Actor.from_request(request), request.data, fallback)
+        if isinstance(request.data, list):
+            return Response({"results": [outcome_data(o) for o in outcomes]})
+        outcome = outcomes[0]
+        if outcome.version is None:
+            return Response(outcome_data(outcome), status=status.HTTP_202_ACCEPTED)
+        return Response(
+            EtlJobVersionSerializer(outcome.version).data, status=status.HTTP_201_CREATED
         )
-        if version is None:
-            return Response({"recorded": False}, status=status.HTTP_202_ACCEPTED)
-        return Response(EtlJobVersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
     def _fallback_system(self, request):
         key = request.query_params.get("system")
@@ -297,15 +351,90 @@ class OpenLineageView(APIView):
             raise Invalid.at("system", f"No system {key!r}.")
         return system
 
-    @staticmethod
-    def _check_permission(user, job) -> None:
-        if job is None:
-            if not (user.is_superuser or user.has_perm(perm_name(EtlJob, "add"))):
-                raise PermissionDenied("You may not register jobs.")
-        elif not user_can(user, "view", job):
-            raise NotFound(f"No job {job.key!r} that you may read.")
-        elif not user_can(user, "change", job):
-            raise PermissionDenied(f"You may not change job {job.key!r}.")
+
+class DbtImportView(APIView):
+    """Import a dbt project's artifacts (manifest, optionally catalog and run results) into the
+    system it builds into: models, sources, seeds and snapshots as datasets with their columns,
+    owners, tags and tests, and each model's column lineage from its compiled SQL. Idempotent;
+    all or nothing. Needs change rights on the system (and on any system a new source is
+    registered in); `create_system` needs the right to register systems."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=DbtImportSerializer, responses=DbtImportReportSerializer)
+    def post(self, request):
+        body = DbtImportSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        key = data["system"].strip().lower()
+        exists = SourceSystem.objects.filter(key=key)
+        if exists.exists():
+            if not visible(request.user, exists).exists():
+                # As for any create naming a parent: hidden reads like missing, a 400 at the key.
+                raise Invalid.at("system", f"No system {key!r} that you may read.")
+        elif data["create_system"] and not (
+            request.user.is_superuser or request.user.has_perm("catalog.add_sourcesystem")
+        ):
+            raise PermissionDenied("You may not register systems.")
+        report = dbt.import_artifacts(
+            Actor.from_request(request),
+            key,
+            data["manifest"],
+            data.get("catalog"),
+            data.get("run_results"),
+            create=data["create_system"],
+        )
+        return Response(report.as_dict())
+
+
+class UnmappedNamespaceViewSet(viewsets.ReadOnlyModelViewSet):
+    """OpenLineage namespaces no system lists, with the events waiting on them. A steward (or
+    whoever may change the system) says once which system a namespace names (`resolve`); the
+    waiting events are recorded then. `?status=pending` (default: all)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = UnmappedNamespaceSerializer
+    queryset = UnmappedNamespace.objects.select_related("system", "resolved_by").prefetch_related(
+        "events__namespaces"
+    )
+
+    def get_queryset(self):
+        if not can_read_lineage(self.request.user):
+            return UnmappedNamespace.objects.none()  # a list is empty, a namespace a 404
+        queryset = super().get_queryset().order_by("namespace")
+        wanted = self.request.query_params.get("status")
+        if wanted:
+            if wanted not in NamespaceStatus.values:
+                raise Invalid.at("status", f"One of {', '.join(NamespaceStatus.values)}.")
+            queryset = queryset.filter(status=wanted)
+        return queryset
+
+    @extend_schema(
+        parameters=[OpenApiParameter("status", str, enum=NamespaceStatus.values)],
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=ResolveNamespaceSerializer, responses=ResolvedNamespaceSerializer)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        """Map the namespace to a system (which needs change rights on it): it joins the
+        system's `openlineage_namespaces` (and `database` its `openlineage_database`), and the
+        events waiting on it alone are recorded as their senders, oldest first."""
+        pending = self.get_object()
+        body = ResolveNamespaceSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        key = body.validated_data["system"]
+        system = visible(request.user, SourceSystem.objects.all()).by_ref(key).first()
+        if system is None:
+            raise NotFound(f"No system {key!r} that you may read.")
+        processed = openlineage.resolve_namespace(
+            Actor.from_request(request), pending, system, body.validated_data.get("database")
+        )
+        pending.refresh_from_db()
+        data = ResolvedNamespaceSerializer(pending, context={"request": request}).data
+        data["processed"] = WaitingEventSerializer(processed, many=True).data
+        return Response(data)
 
 
 def get_job(user, key: str) -> EtlJob:

@@ -107,14 +107,15 @@ class OpenLineageTests(LineageTestCase):
         self.assertEqual(job.versions.count(), 2)
         self.assertEqual(job.current_version.number, 2)
 
-    def test_an_unknown_namespace_uses_the_system_fallback_or_is_refused(self):
+    def test_an_unknown_namespace_waits_unless_the_caller_names_a_fallback_system(self):
         event = copy.deepcopy(EVENT)
         event["inputs"][0]["namespace"] = "postgres://crm-db:5432"
         lineage = event["outputs"][0]["facets"]["columnLineage"]["fields"]
         for spec in lineage.values():
             spec["inputFields"][0]["namespace"] = "postgres://crm-db:5432"
-        body = self.assert_error(self.post(event), 400, code="invalid", path="inputs[0].namespace")
-        self.assertIn("postgres://crm-db:5432", body["message"])
+        response = self.post(event)
+        self.assertEqual(response.status_code, 202, response.content)
+        self.assertEqual(response.json()["unmapped_namespaces"], ["postgres://crm-db:5432"])
         self.assertEqual(EtlJobVersion.objects.filter(origin="openlineage").count(), 0)
         # The fallback is the new job's system: the reporter must be allowed to change it.
         body = self.assert_error(self.post(event, query="?system=crm"), 403)

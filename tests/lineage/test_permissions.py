@@ -6,14 +6,22 @@ dw.customer.segment comes from nowhere. OpenLineage's job etl/nightly is the eng
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from catalog.models import Dataset
-from lineage.models import DatasetEdge, LineageEdge, SqlSubmission
+from lineage.models import DatasetEdge, LineageEdge, SqlSubmission, UnmappedNamespace
 from tests.catalog.helpers import add_field
 from tests.lineage.helpers import API, CUSTOMER_SQL, LineageTestCase
 from tests.personas import READS_CATALOG, EndpointPermissionKit, Op, personas, read
 
 READERS = READS_CATALOG
+DBT_MANIFEST = json.loads(
+    (Path(__file__).parent / "fixtures" / "dbt" / "manifest.json").read_text()
+)
 MAINTAINERS = personas("engineer", "admin")
+# Who may change system dw (where a resolved namespace or a dbt project writes).
+DW_MAINTAINERS = personas("engineer", "other_engineer", "steward", "admin")
 JOB = API + "jobs/{key}/"
 JOB_URL = API + "jobs/load_customer/"
 LOOP_SQL = "INSERT INTO dw.customer (tier) SELECT s.tier FROM dw.sales s;"
@@ -83,6 +91,17 @@ class LineagePermissionTests(EndpointPermissionKit, LineageTestCase):
            body={"job": "load_customer", "sql": CUSTOMER_SQL}),
         Op("post", API + "openlineage/", API + "openlineage/", MAINTAINERS, READERS, success=201,
            body=event("nightly")),
+        read(JOB + "openlineage/", JOB_URL + "openlineage/", READERS),
+        read(API + "openlineage/namespaces/", API + "openlineage/namespaces/", READERS,
+             shows=lambda t: ("id", t.pending.pk)),
+        read(API + "openlineage/namespaces/{id}/",
+             lambda t: f"{API}openlineage/namespaces/{t.pending.pk}/", READERS),
+        Op("post", API + "openlineage/namespaces/{id}/resolve/",
+           lambda t: f"{API}openlineage/namespaces/{t.pending.pk}/resolve/", DW_MAINTAINERS, READERS,
+           body={"system": "dw"}),
+        Op("post", API + "dbt/", API + "dbt/", DW_MAINTAINERS, READERS, collection=True,
+           parent_readers=READERS,
+           body=lambda t: {"system": "dw", "manifest": DBT_MANIFEST}),
         # Asynchronous submissions: a check, like the synchronous one, for whoever reads the job;
         # each caller lists and reads only its own submissions.
         Op("post", API + "submissions/", API + "submissions/", READERS, success=202,
@@ -100,6 +119,7 @@ class LineagePermissionTests(EndpointPermissionKit, LineageTestCase):
         cls.add_job(cls.engineer, "etl.nightly")  # what OpenLineage job etl/nightly names
         cls.add_job(cls.other_engineer, "loop", LOOP_SQL)
         add_field(cls.engineer, Dataset.objects.get(name="dw.customer"), "segment", ordinal=9)
+        cls.pending = UnmappedNamespace.objects.create(namespace="postgres://nowhere:5432")
         cls.submission = SqlSubmission.objects.create(
             job=cls.customer_job, action="check", sql=CUSTOMER_SQL, submitted_by=cls.engineer
         )

@@ -23,6 +23,7 @@ class Command(BaseCommand):
         users = demo.load_users(actor)
         demo.load_catalog(actor)
         demo_lineage.load(actor)
+        demo_lineage.load_dbt(actor)
         demo_governance.load(actor)
         demo_consult.load(actor)
         demo_vendors.load(actor)
