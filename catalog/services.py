@@ -260,6 +260,9 @@ def bulk_upsert(
     raises BulkRejected listing every bad row, and nothing is written. Running it twice
     with the same payload changes nothing the second time. With `remove_missing`, registered
     (not discovered) datasets and fields absent from the payload are marked `removed`."""
+    # One upsert of a system at a time: a client retrying a slow request must find the first
+    # attempt's rows (and change nothing), not collide with them on the unique keys.
+    system = SourceSystem.objects.select_for_update().get(pk=system.pk)
     rows, errors = validate_bulk(system, datasets)
     if errors:
         raise BulkRejected(errors)

@@ -1,10 +1,14 @@
 """Request ids (taken from X-Request-ID when a caller sends one, returned on every response and
-written into each audit record the request causes) and the language of the web pages."""
+written into each audit record the request causes), the language of the web pages, and the
+retry of API requests that failed for reasons not their own (ApiRetryMiddleware)."""
 
+import random
 import re
+import time
 import uuid
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.middleware.locale import LocaleMiddleware
 from django.utils import timezone, translation
 
@@ -42,3 +46,92 @@ class PageLocaleMiddleware(LocaleMiddleware):
         if request.path_info.startswith("/api/"):
             return response
         return super().process_response(request, response)
+
+
+class ApiRetryMiddleware:
+    """Runs each API view itself (the last middleware's `process_view`) so that a failure that is
+    not the request's fault is retried where the request began, before anything was sent:
+
+    - a deadlock or serialization failure (or SQLite's busy database) on a write: the write's
+      transaction was rolled back whole, so it runs again, at most API_WRITE_ATTEMPTS times,
+      after a short random pause; if it still collides, a 409 `busy` in the error shape;
+    - a database connection that dropped (a restarted or failed-over server, a terminated
+      backend): the connection is discarded and the request runs once more on a new one.
+
+    A retried request must be readable twice, so its body is read here first; a body over
+    DATA_UPLOAD_MAX_MEMORY_SIZE is refused here, as a 413 in the error shape."""
+
+    SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not request.path_info.startswith("/api/"):
+            return None
+        from django.core.exceptions import RequestDataTooBig
+        from django.http import JsonResponse
+
+        from core.api.errors import error_body
+        from core.api.parsers import max_body_bytes, too_large
+
+        if request.method not in self.SAFE:
+            try:
+                request.body  # noqa: B018  (read once, so a retry can read it again)
+            except RequestDataTooBig:
+                error = too_large(max_body_bytes() or 0)
+                return JsonResponse(error.as_dict(), status=error.status)
+        attempts = getattr(settings, "API_WRITE_ATTEMPTS", 3)
+        reconnected = False
+        attempt = 1
+        while True:
+            try:
+                return view_func(request, *view_args, **view_kwargs)
+            except DatabaseError as exc:
+                retry = _retry_kind(exc)
+                if retry == "dropped" and not reconnected:
+                    reconnected = True
+                    _discard_connections()
+                    continue
+                if retry == "contention" and request.method not in self.SAFE:
+                    if attempt < attempts:
+                        attempt += 1
+                        time.sleep(random.uniform(0.01, 0.05) * attempt)
+                        continue
+                    body = error_body(
+                        409,
+                        "busy",
+                        "The request collided with simultaneous changes to the same objects "
+                        f"{attempts} times and was not applied; retry it.",
+                    )
+                    return JsonResponse(body, status=409)
+                raise
+
+
+def _retry_kind(exc) -> str | None:
+    from django.db import connections
+
+    from core.api.errors import is_contention, sqlstate
+
+    live = connections.all(initialized_only=True)
+    if any(conn.in_atomic_block for conn in live):
+        return None  # an outer transaction (a test's) decides, not this request
+    if is_contention(exc):
+        return "contention"
+    state = sqlstate(exc)
+    if state.startswith("08") or state in ("57P01", "57P02", "57P03"):
+        return "dropped"
+    if any(conn.connection is not None and not conn.is_usable() for conn in live):
+        return "dropped"
+    return None
+
+
+def _discard_connections() -> None:
+    from django.db import connections
+
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is not None and not conn.is_usable():
+            conn.close()
