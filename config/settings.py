@@ -232,6 +232,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", 
 API_JSON_MAX_DEPTH = int(os.environ.get("API_JSON_MAX_DEPTH", "64"))
 API_WRITE_ATTEMPTS = int(os.environ.get("API_WRITE_ATTEMPTS", "3"))
 
+# Consult decision log: every decision is written before its response. By default the commit waits
+# for the write-ahead log to reach disk; 0 lets PostgreSQL acknowledge it before (still committed
+# and safe from a worker's death, but a database server crash may lose its last instants).
+CONSULT_LOG_SYNCHRONOUS_COMMIT = env_bool("CONSULT_LOG_SYNCHRONOUS_COMMIT", True)
+
 # Lineage graph queries: the largest depth and result count a caller may ask for.
 LINEAGE_MAX_DEPTH = int(os.environ.get("LINEAGE_MAX_DEPTH", "50"))
 LINEAGE_MAX_RESULTS = int(os.environ.get("LINEAGE_MAX_RESULTS", "10000"))

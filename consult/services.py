@@ -395,7 +395,20 @@ def _write_log(rows: list[tuple]) -> None:
             "%s::bigint[], %s::text[], %s::text[], %s::text[], %s::bigint[], %s::text[], "
             "%s::text[], %s::bigint[], %s::text[], %s::jsonb[], %s::jsonb[])"
         )
-        with connection.cursor() as cursor:
+        if getattr(settings, "CONSULT_LOG_SYNCHRONOUS_COMMIT", True):
+            with connection.cursor() as cursor:
+                cursor.execute(sql, columns_of_rows)
+            return
+        # Asynchronous commit (an operator's choice): the rows are committed, visible to every
+        # reader and safe from the death of this process before the response, but a crash of the
+        # database server itself may lose its last fraction of a second of log. BEGIN, SET, INSERT
+        # and COMMIT go in one round trip.
+        with (
+            transaction.atomic(),
+            connection.cursor() as cursor,
+            connection.connection.pipeline(),
+        ):
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
             cursor.execute(sql, columns_of_rows)
         return
     # SQLite: one transaction, as a commit per row would cost more than the rest of the request.

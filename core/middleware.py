@@ -8,7 +8,7 @@ import time
 import uuid
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.middleware.locale import LocaleMiddleware
 from django.utils import timezone, translation
 
@@ -124,6 +124,10 @@ def _retry_kind(exc) -> str | None:
     state = sqlstate(exc)
     if state.startswith("08") or state in ("57P01", "57P02", "57P03"):
         return "dropped"
+    if isinstance(exc, OperationalError | InterfaceError) and not state:
+        # No SQLSTATE: the client lost the server ("server closed the connection unexpectedly",
+        # "the connection is closed"); Django may already have thrown the connection away.
+        return "dropped"
     if any(conn.connection is not None and not conn.is_usable() for conn in live):
         return "dropped"
     return None
@@ -133,5 +137,5 @@ def _discard_connections() -> None:
     from django.db import connections
 
     for conn in connections.all(initialized_only=True):
-        if conn.connection is not None and not conn.is_usable():
+        if conn.connection is None or not conn.is_usable():
             conn.close()

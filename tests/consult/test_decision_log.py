@@ -66,4 +66,7 @@ class DecisionLogCompletenessTests(TransactionTestCase):
 @pytest.mark.postgres
 @unittest.skipUnless(connection.vendor == "postgresql", "PostgreSQL cannot store NUL in text")
 class DecisionLogOnPostgresTests(DecisionLogCompletenessTests):
-    pass
+    @override_settings(CONSULT_LOG_SYNCHRONOUS_COMMIT=False)
+    def test_with_asynchronous_commit_the_rows_are_still_committed_before_the_response(self):
+        self.consult(["crm:public.contacts.email", "crm:public.contacts.phone"])
+        self.assertEqual(rows_seen_by_another_connection(), 2)
