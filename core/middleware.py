@@ -59,7 +59,9 @@ class ApiRetryMiddleware:
       backend): the connection is discarded and the request runs once more on a new one.
 
     A retried request must be readable twice, so its body is read here first; a body over
-    DATA_UPLOAD_MAX_MEMORY_SIZE is refused here, as a 413 in the error shape."""
+    DATA_UPLOAD_MAX_MEMORY_SIZE is refused here, as a 413 in the error shape. A query parameter
+    holding U+0000 (which no filter can send to PostgreSQL) is a 400 here too, as in bodies
+    (core.api.parsers)."""
 
     SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -76,8 +78,15 @@ class ApiRetryMiddleware:
         from django.http import JsonResponse
 
         from core.api.errors import error_body
-        from core.api.parsers import max_body_bytes, too_large
+        from core.api.parsers import max_body_bytes, too_large, unstorable_character
+        from core.errors import Invalid
 
+        for key, values in request.GET.lists():
+            for text in (key, *values):
+                problem = unstorable_character(text)
+                if problem:
+                    error = Invalid.at(key, problem)
+                    return JsonResponse(error.as_dict(), status=error.status)
         if request.method not in self.SAFE:
             try:
                 request.body  # noqa: B018  (read once, so a retry can read it again)

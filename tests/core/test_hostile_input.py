@@ -77,6 +77,11 @@ class HostileJsonTests(PersonaTestCase):
         body = self.assert_error(response, 400, "invalid")
         self.assertTrue(body["errors"][0]["path"].startswith("a[0][0]"))
 
+    def test_a_nul_character_in_a_query_parameter_is_a_400_naming_it(self):
+        response = self.as_(self.committee).get("/api/v1/consult/decisions/?field=a%00b")
+        body = self.assert_error(response, 400, "invalid", "field")
+        self.assertIn("U+0000", body["message"])
+
     @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000)
     def test_a_body_over_the_size_limit_is_a_413_in_the_error_shape_naming_the_limit(self):
         big = '{"key": "s", "name": "' + "x" * 2000 + '"}'
