@@ -2,8 +2,9 @@
 clients for `--duration` seconds each, beside the health endpoint of the same server in the same
 run, first alone and then while a 100,000-field bulk ingest (20 systems of 100 datasets of 50
 fields, one bulk request per system, repeated with new systems until the phase ends) runs
-against the same server. Prints p50/p99, errors and requests/s per endpoint, the consult/health
-ratio, and checks that every decision answered is in the decision log.
+against the same server. The endpoints take turns of a few seconds, so the shared machine's
+changing load weighs on each alike. Prints p50/p99, errors and requests/s per endpoint, the
+consult/health ratio, and checks that every decision answered is in the decision log.
 
     .venv/bin/python bench/load.py                         # 16 connections, 30 s per endpoint
     .venv/bin/python bench/load.py --duration 5            # while developing
@@ -69,15 +70,25 @@ def measure(port, method, path, body, headers, connections, duration, fields=0) 
         parts = pool.map(
             _client, [(port, method, path, body, headers, deadline, fields)] * connections
         )
-    latencies = sorted(x for p in parts for x in p["latencies"])
+    return {
+        "latencies": [x for p in parts for x in p["latencies"]],
+        "errors": sum(p["errors"] for p in parts),
+        "decisions": sum(p["decisions"] for p in parts),
+        "seconds": duration,
+    }
+
+
+def summary(slices: list[dict]) -> dict:
+    latencies = sorted(x for s in slices for x in s["latencies"])
+    seconds = sum(s["seconds"] for s in slices)
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
     return {
-        "rps": len(latencies) / duration,
+        "rps": len(latencies) / seconds,
         "p50_ms": q[49] * 1000 if q else float("nan"),
         "p99_ms": q[98] * 1000 if q else float("nan"),
         "ok": len(latencies),
-        "errors": sum(p["errors"] for p in parts),
-        "decisions": sum(p["decisions"] for p in parts),
+        "errors": sum(s["errors"] for s in slices),
+        "decisions": sum(s["decisions"] for s in slices),
     }
 
 
@@ -120,19 +131,27 @@ def _ingest(args) -> None:
         json.dump({"fields": fields, "errors": errors, "seconds": time.time() - t0}, out)
 
 
-def phase(port, auth, refs, connections, duration, label) -> dict:
+def phase(port, auth, refs, connections, duration, label, slice_s: float = 3.0) -> dict:
+    """Each endpoint for `duration` seconds in all, in turns of `slice_s` seconds, so that a
+    change in the machine's load (it is shared) weighs on every endpoint alike and the ratios
+    to health compare like with like."""
+
     def body(n):
         return json.dumps({"purpose": PURPOSE, "fields": refs[:n]})
 
-    out = {"label": label}
-    out["health"] = measure(port, "GET", "/api/v1/health/", None, {}, connections, duration)
-    out["consult_1"] = measure(
-        port, "POST", "/api/v1/consult/", body(1), auth, connections, duration, fields=1
-    )
-    out["consult_100"] = measure(
-        port, "POST", "/api/v1/consult/", body(100), auth, connections, duration, fields=100
-    )
-    return out
+    endpoints = {
+        "health": ("GET", "/api/v1/health/", None, {}, 0),
+        "consult_1": ("POST", "/api/v1/consult/", body(1), auth, 1),
+        "consult_100": ("POST", "/api/v1/consult/", body(100), auth, 100),
+    }
+    slices: dict[str, list] = {name: [] for name in endpoints}
+    turns = max(1, round(duration / slice_s))
+    for _ in range(turns):
+        for name, (method, path, data, headers, fields) in endpoints.items():
+            slices[name].append(
+                measure(port, method, path, data, headers, connections, duration / turns, fields)
+            )
+    return {"label": label, **{name: summary(parts) for name, parts in slices.items()}}
 
 
 def run(args) -> dict:
@@ -206,7 +225,7 @@ def run(args) -> dict:
 
         answered = sum(p[k]["decisions"] for p in phases for k in ("consult_1", "consult_100"))
         logged = DecisionLog.objects.count() - logged_before
-        return {
+        result = {
             "machine": machine(),
             "database": args.database,
             "date": time.strftime("%Y-%m-%d"),
@@ -214,10 +233,17 @@ def run(args) -> dict:
             "decisions_answered": answered,
             "decisions_logged": logged,
         }
+        print_table(result, args)
+        print(json.dumps(result), flush=True)
+        return result
     finally:
         if server is not None:
             server.terminate()
-            server.wait(10)
+            try:
+                server.wait(60)  # a bulk request may still be running
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(10)
             log.close()
         teardown()
 
@@ -243,7 +269,7 @@ def print_table(result: dict, args) -> None:
                   f"({rate:,.0f} fields/s), {i['errors']} failed requests")  # fmt: skip
     lost = result["decisions_answered"] - result["decisions_logged"]
     print(f"\ndecisions answered {result['decisions_answered']:,}, logged "
-          f"{result['decisions_logged']:,}, lost {lost}")  # fmt: skip
+          f"{result['decisions_logged']:,}, lost {lost}", flush=True)  # fmt: skip
 
 
 def main() -> None:
@@ -257,9 +283,7 @@ def main() -> None:
     parser.add_argument("--policies", type=int, default=5_000)
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "8105")))
     args = parser.parse_args()
-    result = run(args)
-    print_table(result, args)
-    print(json.dumps(result))
+    run(args)
 
 
 if __name__ == "__main__":

@@ -101,10 +101,20 @@ class ApiRetryMiddleware:
                 return view_func(request, *view_args, **view_kwargs)
             except DatabaseError as exc:
                 retry = _retry_kind(exc)
-                if retry == "dropped" and not reconnected:
-                    reconnected = True
+                if retry == "dropped":
                     _discard_connections()
-                    continue
+                    if not reconnected:
+                        reconnected = True
+                        continue
+                    # Lost twice in one request: the database is going away; say so (503, to
+                    # retry later) rather than fail as if the request were at fault.
+                    body = error_body(
+                        503,
+                        "database_unavailable",
+                        "The database connection was lost twice during this request; nothing "
+                        "of it was applied unless a later read shows it. Retry shortly.",
+                    )
+                    return JsonResponse(body, status=503, headers={"Retry-After": "1"})
                 if retry == "contention" and request.method not in self.SAFE:
                     if attempt < attempts:
                         attempt += 1

@@ -97,7 +97,11 @@ class Server:
 
     def stop(self) -> None:
         self.process.terminate()
-        self.process.wait(15)
+        try:
+            self.process.wait(60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
         self.log.close()
 
 
@@ -275,6 +279,7 @@ def terminate_during_writes(server: Server, token: str, dbname: str, seconds: fl
     full = (n_datasets, n_datasets * n_fields, n_datasets * n_fields)
     half = [k for k, _, _ in statuses if system_state(k) not in ((0, 0, 0), full)]
     acknowledged_missing = [k for k, _, s2 in statuses if s2 == 200 and system_state(k) != full]
+    errors_503 = sum(1 for _, s1, s2 in statuses for s in (s1, s2) if s == 503)
     errors_5xx = sum(1 for _, s1, s2 in statuses for s in (s1, s2) if s >= 500 or s == 0)
     # Recovery: drop every connection once more; the next request on each worker must succeed.
     terminate_backends(dbname)
@@ -284,7 +289,8 @@ def terminate_during_writes(server: Server, token: str, dbname: str, seconds: fl
     not_recovered = sum(1 for s in recovery if s != 200)
     return {
         "tried": f"4 writers ({len(statuses)} create+bulk pairs) for {seconds:g} s, "
-        f"{terminated} backends terminated ({errors_5xx} requests answered 5xx)",
+        f"{terminated} backends terminated ({errors_5xx} requests answered 5xx, {errors_503} "
+        "of them 503: connection lost twice in one request)",
         "lost": len(half) + len(acknowledged_missing) + not_recovered,
         "detail": f"half-written {len(half)}, acknowledged but missing "
         f"{len(acknowledged_missing)}, first requests after a drop failing {not_recovered}/10",

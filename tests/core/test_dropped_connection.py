@@ -67,3 +67,25 @@ class DroppedConnectionTests(TransactionTestCase):
         )
         self.assertEqual(response.status_code, 200, response.content)
         self.assertEqual(DecisionLog.objects.count(), 1)
+
+    def test_a_connection_lost_again_during_the_retry_is_a_503_in_the_error_shape(self):
+        from core import middleware
+
+        calls = []
+        discard = middleware._discard_connections
+
+        def drop_again():
+            discard()
+            calls.append(1)
+            if len(calls) == 1:  # the retry's new connection is dropped as soon as it is made
+                connection.ensure_connection()
+                self.drop_this_connection()
+
+        middleware._discard_connections = drop_again
+        self.addCleanup(setattr, middleware, "_discard_connections", discard)
+        self.drop_this_connection()
+        response = self.client.get(SYSTEMS_URL)
+        self.assertEqual(response.status_code, 503, response.content)
+        self.assertEqual(response.json()["code"], "database_unavailable")
+        self.assertEqual(response["Retry-After"], "1")
+        self.assertEqual(self.client.get(SYSTEMS_URL).status_code, 200)
