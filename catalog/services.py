@@ -286,6 +286,9 @@ def bulk_upsert(
     With `from_comments` the payload's descriptions are database comments: they fill empty
     descriptions and replace those that came from a comment, never one written in the
     catalog (those are listed in `kept_descriptions`)."""
+    # One upsert of a system at a time: a client retrying a slow request must find the first
+    # attempt's rows (and change nothing), not collide with them on the unique keys.
+    system = SourceSystem.objects.select_for_update().get(pk=system.pk)
     rows, errors = validate_bulk(system, datasets)
     if errors:
         raise BulkRejected(errors)

@@ -68,6 +68,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: it runs the API views itself, to retry them (deadlocks, dropped connections).
+    "core.middleware.ApiRetryMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -105,6 +107,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# A persistent connection the server dropped (restart, failover, terminated backend) is noticed
+# before a request uses it; one that drops during a request is retried once (core.middleware).
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 if os.environ.get("TEST_DATABASE_NAME"):
     # Lets two test runs share one PostgreSQL server without dropping each other's database.
@@ -195,7 +200,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     # JSON in, JSON out: a form-encoded body is a 415 in the error shape, not a half-read payload.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.api.parsers.SafeJSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -234,13 +239,16 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Consult decision log: rows are written in batches of this many rows or this many seconds,
-# and before the log is read (consult/services.py, _PendingLog). Tests write each
-# request's rows at once.
-CONSULT_LOG_BATCH_ROWS = int(
-    os.environ.get("CONSULT_LOG_BATCH_ROWS", "1" if env_bool("TESTING", False) else "200")
-)
-CONSULT_LOG_BATCH_SECONDS = float(os.environ.get("CONSULT_LOG_BATCH_SECONDS", "1.0"))
+# The limits of one API request: body size (a 413 beyond it), JSON nesting (a 400), attempts of a
+# write that deadlocks (then a 409 `busy`).
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(2_621_440)))
+API_JSON_MAX_DEPTH = int(os.environ.get("API_JSON_MAX_DEPTH", "64"))
+API_WRITE_ATTEMPTS = int(os.environ.get("API_WRITE_ATTEMPTS", "3"))
+
+# Consult decision log: every decision is written before its response. By default the commit waits
+# for the write-ahead log to reach disk; 0 lets PostgreSQL acknowledge it before (still committed
+# and safe from a worker's death, but a database server crash may lose its last instants).
+CONSULT_LOG_SYNCHRONOUS_COMMIT = env_bool("CONSULT_LOG_SYNCHRONOUS_COMMIT", True)
 
 # Lineage graph queries: the largest depth and result count a caller may ask for.
 LINEAGE_MAX_DEPTH = int(os.environ.get("LINEAGE_MAX_DEPTH", "50"))

@@ -32,3 +32,6 @@ urlpatterns = [
 ]
 
 handler404 = "core.api.errors.not_found_view"
+handler400 = "core.api.errors.bad_request_view"
+handler403 = "core.api.errors.permission_denied_view"
+handler500 = "core.api.errors.server_error_view"

@@ -1,13 +1,12 @@
 """Consult operations. Policy and classification changes are audited and bump the catalog
 version in their transaction (so the next consult sees them); policies move through the
-governance workflow; consults are answered from the snapshot and logged in bulk."""
+governance workflow; consults are answered from the snapshot and every decision is logged
+before it is returned."""
 
 from __future__ import annotations
 
-import atexit
 import json
-import logging
-import threading
+import re
 import time
 from collections.abc import Iterable
 from typing import NamedTuple
@@ -41,7 +40,6 @@ from governance import subjects, workflow
 from governance.models import Committee, FieldDefinition
 
 EDITABLE = (PolicyStatus.DRAFT, PolicyStatus.CHANGES_REQUESTED)
-SYNCHRONOUS_LOG = getattr(settings, "CONSULT_LOG_SYNCHRONOUS_COMMIT", False)
 
 
 # Access policies and their workflow ----------------------------------------------------------
@@ -336,56 +334,6 @@ _COLUMNS = ("at", "consumer_id", "consumer_name", "simulated_by", "purpose", "ca
             "request_id", "field_ref", "field_id", "decision", "reasons", "policy_ids")  # fmt: skip
 
 
-class _PendingLog:
-    """Decision-log rows of this process not yet written. They are written together, in one
-    statement, when `CONSULT_LOG_BATCH_ROWS` rows are waiting or the oldest has waited
-    `CONSULT_LOG_BATCH_SECONDS`, before the log is read, and when the process exits: one insert
-    per request was about a third of a one-field consult on PostgreSQL (bench/consult.py). A
-    process killed outright loses at most one batch of log rows, never governed writes."""
-
-    def __init__(self) -> None:
-        self.rows: list[tuple] = []
-        self.since = 0.0
-        self.lock = threading.Lock()
-
-    def add(self, rows: list[tuple]) -> None:
-        with self.lock:
-            if not self.rows:
-                self.since = time.monotonic()
-            self.rows.extend(rows)
-            due = len(self.rows) >= getattr(settings, "CONSULT_LOG_BATCH_ROWS", 200) or (
-                time.monotonic() - self.since >= getattr(settings, "CONSULT_LOG_BATCH_SECONDS", 1.0)
-            )
-        if due:
-            self.flush()
-
-    def flush(self) -> int:
-        with self.lock:
-            rows, self.rows = self.rows, []
-            try:
-                _write_log(rows)
-            except Exception:
-                self.rows = rows + self.rows  # keep them for the next attempt
-                raise
-        return len(rows)
-
-
-_pending = _PendingLog()
-
-
-def flush_decision_log() -> int:
-    """Write this process's waiting decision-log rows now; returns how many."""
-    return _pending.flush()
-
-
-@atexit.register
-def _flush_at_exit() -> None:
-    try:
-        _pending.flush()
-    except Exception:  # the database may already be gone at interpreter exit
-        logging.getLogger(__name__).exception("decision log rows lost at exit")
-
-
 def log_decisions(
     consumer,
     purpose: str,
@@ -394,12 +342,14 @@ def log_decisions(
     request_id: str,
     simulated_by: str = "",
 ) -> None:
-    """Queue a request's decisions for the decision log (see _PendingLog)."""
+    """Write a request's decisions to the decision log now, in one statement, before the
+    response is returned: a decision that was answered is a decision that was logged, whatever
+    happens to this process afterwards. A failure to log fails the request."""
     if not outcomes:
         return
     at = timezone.now()
     name = consumer.get_username()
-    _pending.add(
+    _write_log(
         [
             (
                 at,
@@ -425,40 +375,73 @@ def _write_log(rows: list[tuple]) -> None:
     parameters, per decision would cost more than the decisions themselves."""
     if not rows:
         return
+    columns_of_rows = [list(column) for column in zip(*rows, strict=True)]
+    for index in _TEXT_COLUMNS:
+        values = columns_of_rows[index]
+        if _UNSTORABLE.search("".join(values)):
+            columns_of_rows[index] = [_storable(v) for v in values]
+    for index in _JSON_COLUMNS:
+        columns_of_rows[index] = [_json_text(value) for value in columns_of_rows[index]]
     connection = transaction.get_connection()
     ops = connection.ops
     table = ops.quote_name(DecisionLog._meta.db_table)
     columns = ", ".join(ops.quote_name(c) for c in _COLUMNS)
-    # One transaction: on SQLite, a commit per row would cost more than the rest of the request.
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor != "postgresql":
-            sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})"
-            cursor.executemany(
-                sql,
-                [
-                    (
-                        ops.adapt_datetimefield_value(r[0]),
-                        *r[1:10],
-                        json.dumps(r[10]),
-                        json.dumps(r[11]),
-                    )  # fmt: skip
-                    for r in rows
-                ],
-            )
-            return
-        # PostgreSQL: the rows travel as one JSON parameter, expanded by the server; BEGIN, SET
-        # and INSERT go in one round trip; and the commit does not wait for the WAL flush:
-        # a database crash may lose the last instants of the log, never governed writes.
-        # CONSULT_LOG_SYNCHRONOUS_COMMIT = True restores it.
+    if connection.vendor == "postgresql":
+        # One array parameter per column, expanded by unnest(): one statement and one round
+        # trip whatever the number of rows, committed with the caller's transaction or, outside
+        # one, on its own (one statement is atomic), durably, before the response is sent.
         sql = (
-            f"INSERT INTO {table} ({columns}) SELECT r.a, r.c, r.n, r.s, r.pu, r.v, r.q, "
-            "r.f, r.i, r.d, r.r, r.p FROM jsonb_to_recordset(%s::jsonb) AS r(a timestamptz, "
-            "c bigint, n text, s text, pu text, v bigint, q text, f text, i bigint, d text, "
-            "r jsonb, p jsonb)"
+            f"INSERT INTO {table} ({columns}) SELECT * FROM unnest(%s::timestamptz[], "
+            "%s::bigint[], %s::text[], %s::text[], %s::text[], %s::bigint[], %s::text[], "
+            "%s::text[], %s::bigint[], %s::text[], %s::jsonb[], %s::jsonb[])"
         )
-        keys = ("a", "c", "n", "s", "pu", "v", "q", "f", "i", "d", "r", "p")
-        batch = json.dumps([dict(zip(keys, (r[0].isoformat(), *r[1:]), strict=True)) for r in rows])
-        with connection.connection.pipeline():
-            if not SYNCHRONOUS_LOG:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            cursor.execute(sql, [batch])
+        if getattr(settings, "CONSULT_LOG_SYNCHRONOUS_COMMIT", True):
+            with connection.cursor() as cursor:
+                cursor.execute(sql, columns_of_rows)
+            return
+        # Asynchronous commit (an operator's choice): the rows are committed, visible to every
+        # reader and safe from the death of this process before the response, but a crash of the
+        # database server itself may lose its last fraction of a second of log. BEGIN, SET, INSERT
+        # and COMMIT go in one round trip.
+        with (
+            transaction.atomic(),
+            connection.cursor() as cursor,
+            connection.connection.pipeline(),
+        ):
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            cursor.execute(sql, columns_of_rows)
+        return
+    # SQLite: one transaction, as a commit per row would cost more than the rest of the request.
+    columns_of_rows[0] = [ops.adapt_datetimefield_value(at) for at in columns_of_rows[0]]
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(sql, list(zip(*columns_of_rows, strict=True)))
+
+
+_TEXT_COLUMNS = (2, 3, 4, 6, 7, 9)
+_JSON_COLUMNS = (10, 11)
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+_UNSTORABLE_ESCAPE = re.compile(r"\\u(0000|d[89a-f][0-9a-f]{2})", re.IGNORECASE)
+
+
+def _storable(text):
+    """A string PostgreSQL can store: NUL and lone surrogates (which the API refuses before
+    they get here) become U+FFFD, so no input can make a decision impossible to log."""
+    return _UNSTORABLE.sub("\ufffd", text) if isinstance(text, str) else text
+
+
+def _json_text(value) -> str:
+    text = json.dumps(value)
+    if _UNSTORABLE_ESCAPE.search(text):  # rare: only then walk the value
+        text = json.dumps(_storable_json(value))
+    return text
+
+
+def _storable_json(value):
+    if isinstance(value, str):
+        return _storable(value)
+    if isinstance(value, list):
+        return [_storable_json(v) for v in value]
+    if isinstance(value, dict):
+        return {_storable(k): _storable_json(v) for k, v in value.items()}
+    return value

@@ -121,6 +121,9 @@ def _without_stamp(data: dict) -> dict:
 
 @transaction.atomic
 def delete_object(actor: Actor, obj) -> None:
-    """Audit and delete a row; a ProtectedError rolls both back."""
+    """Audit and delete a row; a ProtectedError rolls both back. The row is locked first, so of
+    two simultaneous deletes (or a delete and an update) one waits for the other and then finds
+    the row gone (DoesNotExist, a 404) instead of deleting it twice."""
+    obj = type(obj).objects.select_for_update().get(pk=obj.pk)
     record_change(actor, ChangeAction.DELETE, obj, before=snapshot(obj), after=None)
     obj.delete()

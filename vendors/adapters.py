@@ -10,7 +10,6 @@ from guardian.shortcuts import get_users_with_perms
 
 from catalog.models import SourceSystem
 from consult.models import DecisionLog
-from consult.services import flush_decision_log
 from governance.choices import MappingStatus
 from governance.models import Committee, FieldMapping
 from lineage import graph, graphstore, queries
@@ -84,7 +83,6 @@ def definitions_for(field_ids: Iterable[int]) -> list[dict]:
 def consult_consumers_of(field_refs: Iterable[str]) -> list[dict]:
     """Who has consulted the fields for use (the consult decision log): [{"consumer",
     "purpose"}]. Access policies that would allow a consumer never seen yet are not listed."""
-    flush_decision_log()
     rows = (
         DecisionLog.objects.filter(field_ref__in=list(field_refs))
         .values_list("consumer_name", "purpose")

@@ -9,17 +9,19 @@ refusals, so clients parse one format and the same failure has the same code eve
 
 from __future__ import annotations
 
+from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError
+from django.db import DataError, IntegrityError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, JsonResponse
-from django.views.defaults import page_not_found
+from django.views.defaults import bad_request, page_not_found, permission_denied, server_error
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from core.errors import Conflict, DomainError, Invalid, summary
+from core.api.parsers import max_body_bytes, too_large
+from core.errors import Conflict, DomainError, Invalid, NotFound, summary
 
 # REST framework's own codes, renamed where ours are clearer.
 _DRF_CODES = {"parse_error": "malformed_request"}
@@ -74,6 +76,19 @@ def as_domain_error(exc: Exception) -> DomainError | None:
             ],
             dependants_count=len(objs),
         )
+    if isinstance(exc, IntegrityError):
+        # A uniqueness or reference rule the validation passed but a simultaneous write broke
+        # (two creates of one key at the same moment): the loser is told, not a 500.
+        return Conflict(
+            "The request conflicts with a change made at the same moment (a duplicate key or "
+            "a removed reference); read the current state and retry if still needed."
+        )
+    if isinstance(exc, ObjectDoesNotExist):
+        # The object was there when the request began and gone when it was locked (a delete
+        # won the race).
+        return NotFound("Not found: it was deleted meanwhile.")
+    if isinstance(exc, RequestDataTooBig):
+        return too_large(max_body_bytes() or 0)
     if isinstance(exc, OverflowError | DataError):
         # A number or value the database cannot hold (a 30-digit id in a filter, say).
         return Invalid("A value in the request is out of range for the database.")
@@ -84,6 +99,17 @@ def as_domain_error(exc: Exception) -> DomainError | None:
     if isinstance(exc, exceptions.APIException):
         return _from_drf(exc)
     return None
+
+
+def sqlstate(exc: BaseException) -> str:
+    """The SQLSTATE of a database error (psycopg's, under Django's wrapper), or ""."""
+    return getattr(exc.__cause__, "sqlstate", None) or getattr(exc, "sqlstate", None) or ""
+
+
+def is_contention(exc: BaseException) -> bool:
+    """A deadlock, a serialization failure or SQLite's busy database: the same request run again
+    may well succeed."""
+    return sqlstate(exc) in ("40001", "40P01") or "database is locked" in str(exc)
 
 
 def _from_drf(exc: exceptions.APIException) -> DomainError:
@@ -128,3 +154,46 @@ def not_found_view(request, exception=None):
             error_body(404, "not_found", f"No API endpoint at {request.path}."), status=404
         )
     return page_not_found(request, exception)
+
+
+def _api_or(default_view, status_code: int, code: str, message: str):
+    """An error view that answers in the error shape under /api/ and with `default_view`
+    (Django's page) elsewhere."""
+
+    def view(request, exception=None, **kwargs):
+        if not request.path.startswith("/api/"):
+            return (
+                default_view(request, exception) if exception is not None else default_view(request)
+            )
+        status_, code_, message_ = status_code, code, message
+        if isinstance(exception, RequestDataTooBig):
+            error = too_large(max_body_bytes() or 0)
+            status_, code_, message_ = error.status, error.code, error.message
+        return JsonResponse(error_body(status_, code_, message_), status=status_)
+
+    return view
+
+
+def _server_error_page(request):
+    return server_error(request)
+
+
+def _bad_request_page(request, exception):
+    return bad_request(request, exception)
+
+
+def _permission_denied_page(request, exception):
+    return permission_denied(request, exception)
+
+
+bad_request_view = _api_or(_bad_request_page, 400, "malformed_request", "Bad request.")
+permission_denied_view = _api_or(
+    _permission_denied_page, 403, "permission_denied", "You do not have permission."
+)
+# handler500: the exception itself is logged by Django before this view answers.
+server_error_view = _api_or(
+    _server_error_page,
+    500,
+    "server_error",
+    "The server failed to answer this request; it was logged. Retry later.",
+)
