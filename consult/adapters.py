@@ -5,14 +5,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import OuterRef, Subquery
 
 from catalog.models import Field
 from core.permissions import visible
-from governance.models import DefinitionVersion, FieldDefinition
+from governance.models import DefinitionVersion, FieldDefinition, FieldMapping
 from governance.permissions import definitions_visible_to
-from governance.queries import approved_fields_for_definition, effective_definitions_by_field
-from lineage.models import EtlJobVersion, LineageEdge
+from governance.queries import (
+    approved_fields_for_definition,
+    effective_definitions_for_fields,
+)
+from lineage.models import EtlJob, EtlJobVersion, LineageEdge
+
+CHUNK = 900  # ids per IN (...): below SQLite's smallest variable limit
+
+
+def chunks(ids):
+    ids = list(ids)
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
 
 
 @dataclass(frozen=True)
@@ -52,10 +64,25 @@ class Edge:
 # Reads ----------------------------------------------------------------------------------------
 
 
-def definitions_by_field() -> dict[int, DefinitionInfo]:
-    """{field id: effective definition} for every field with an approved mapping, in one go
-    (governance's read API)."""
-    return {fid: _as_info(d) for fid, d in effective_definitions_by_field().items()}
+def definitions_for_fields(field_ids) -> dict[int, DefinitionInfo]:
+    """{field id: effective definition} for the given fields that have one."""
+    return {fid: _as_info(d) for fid, d in effective_definitions_for_fields(field_ids).items()}
+
+
+def fields_of_definitions(ids=(), keys=()) -> set[int]:
+    """Fields mapped (in any state) to the definitions with these ids or keys."""
+    out: set[int] = set()
+    for chunk in chunks(ids):
+        out.update(
+            FieldMapping.objects.filter(definition_id__in=chunk).values_list("field_id", flat=True)
+        )
+    for chunk in chunks(keys):
+        out.update(
+            FieldMapping.objects.filter(definition__key__in=chunk).values_list(
+                "field_id", flat=True
+            )
+        )
+    return out
 
 
 def _as_info(d: dict) -> DefinitionInfo:
@@ -107,14 +134,51 @@ def definition_approvers(key: str) -> list:
     return [] if d is None else [u for u in (d.owner, d.steward) if u is not None]
 
 
-def lineage_edges() -> list[Edge]:
-    """Every stored column-level edge, with whether its job's latest version failed to parse."""
+def upstream_edges(field_ids) -> list[Edge]:
+    """The DIRECT edges into the given fields and into everything upstream of them, in edge id
+    order: all that decides their inherited labels and their upstream trust. One recursive
+    query per 900 fields (PostgreSQL and SQLite both run WITH RECURSIVE); the UNION stops at
+    cycles."""
+    quote = connection.ops.quote_name
+    table = quote(LineageEdge._meta.db_table)
+    rows: dict[int, tuple] = {}
+    for chunk in chunks(field_ids):
+        sql = (
+            f"WITH RECURSIVE up(id) AS (SELECT id FROM {quote(Field._meta.db_table)} "
+            f"WHERE id IN ({', '.join(['%s'] * len(chunk))}) "
+            f"UNION SELECT e.source_id FROM {table} e JOIN up ON e.target_id = up.id "
+            "WHERE e.type = 'DIRECT') "
+            "SELECT e.id, e.source_id, e.target_id, e.subtype, e.masking, e.job_id "
+            f"FROM {table} e JOIN up ON e.target_id = up.id WHERE e.type = 'DIRECT'"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, chunk)
+            for row in cursor.fetchall():
+                rows[row[0]] = row
+    jobs = {}
     latest = (
-        EtlJobVersion.objects.filter(job=OuterRef("job_id"))
-        .order_by("-number")
-        .values("status")[:1]
+        EtlJobVersion.objects.filter(job=OuterRef("pk")).order_by("-number").values("status")[:1]
     )
-    rows = LineageEdge.objects.annotate(latest_status=Subquery(latest)).values_list(
-        "source_id", "target_id", "type", "subtype", "masking", "job__key", "latest_status"
-    )
-    return [Edge(s, t, ty, st or "", m, j, ls == "failed") for s, t, ty, st, m, j, ls in rows]
+    for chunk in chunks({r[5] for r in rows.values()}):
+        for pk, key, status in (
+            EtlJob.objects.filter(pk__in=chunk)
+            .annotate(latest_status=Subquery(latest))
+            .values_list("pk", "key", "latest_status")
+        ):
+            jobs[pk] = (key, status == "failed")
+    return [
+        Edge(s, t, "DIRECT", st or "", bool(m), *jobs[j])
+        for _, s, t, st, m, j in (rows[i] for i in sorted(rows))
+    ]
+
+
+def job_targets(job_ids) -> set[int]:
+    """Fields the DIRECT edges of these jobs lead into."""
+    out: set[int] = set()
+    for chunk in chunks(job_ids):
+        out.update(
+            LineageEdge.objects.filter(job_id__in=chunk, type="DIRECT").values_list(
+                "target_id", flat=True
+            )
+        )
+    return out

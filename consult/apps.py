@@ -10,11 +10,13 @@ class ConsultConfig(AppConfig):
     verbose_name = "Consult and access policies"
 
     def ready(self):
+        from consult import changes
         from consult import services  # noqa: F401  (registers the policy workflow)
         from consult.permissions import AUDIT_READERS
         from consult.roles import ROLE_PERMISSIONS
-        from core import roles
+        from core import audit, roles
         from core.permissions import register_audit_readers
 
         roles.register(ROLE_PERMISSIONS)
         register_audit_readers(AUDIT_READERS)
+        audit.on_change(changes.record)

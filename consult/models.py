@@ -343,3 +343,23 @@ class DecisionLog(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.consumer_name} {self.purpose} {self.field_ref}: {self.decision}"
+
+
+class DecisionChange(models.Model):
+    """What a committed change may alter in consult decisions, written by the audit listener
+    (consult/changes.py) in the change's own transaction, at its catalog version. A process
+    answering consults reads the rows between the version it has applied and the current one
+    and refreshes only what they name; a change that can alter no decision writes no row."""
+
+    catalog_version = models.BigIntegerField()
+    # field (a field id), definition (a definition id), definition_key, policy (an id),
+    # job (an id: its edges' trust), purpose, new (fields were added), all
+    kind = models.CharField(max_length=16)
+    key = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["catalog_version"], name="decisionchange_version_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.catalog_version} {self.kind} {self.key}"

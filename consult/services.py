@@ -218,7 +218,7 @@ def set_field_classification(
     if state not in ClassificationState.values:
         raise ValidationError({"state": f"Choose one of {', '.join(ClassificationState.values)}."})
     snap = get_snapshot()
-    entry = snap.by_id.get(field.pk)
+    entry = snap.entry_by_id(field.pk)
     label = entry.labels.get(classification.key) if entry else None
     row = FieldClassification.objects.filter(field=field, classification=classification).first()
     if state != ClassificationState.ASSIGNED and label is None and row is None:
@@ -234,7 +234,8 @@ def set_field_classification(
     row.reason = reason or ""
     row.decided_by = actor.name
     if label is not None and label.path:
-        row.path = [snap.by_id[f].ref for f in label.path if f in snap.by_id]
+        names = snap.ref_names(label.path)
+        row.path = [names[f] for f in label.path if f in names]
     row.full_clean()
     row.save()
     action = ChangeAction.UPDATE if before else ChangeAction.CREATE
@@ -325,6 +326,7 @@ def consult(
     # A ref named more than once is decided and logged once; the response still answers every
     # entry of the request, in its order, so a client may read the decisions by position.
     refs = list(refs)
+    snap.prefetch(refs)
     decided = {ref: snap.decide(subjects, purpose, ref, now) for ref in dict.fromkeys(refs)}
     log_decisions(consumer, purpose, list(decided.values()), snap.version, request_id, simulated_by)
     return {"catalog_version": snap.version, "decisions": [decided[r].result for r in refs]}

@@ -1,22 +1,32 @@
-"""The compiled decision snapshot: policies, definitions, classifications (with propagation)
-and upstream trust, in plain dicts, built once per catalog version per process.
+"""The decision state of one process: the approved policies and purposes (bounded by how many
+policies there are, not by the catalog), and a bounded cache of the fields being consulted,
+each with its definition, labels (with propagation) and upstream trust.
 
-`get_snapshot()` compares the stored catalog version on every call (one indexed read), so a
-revoked policy or a new definition changes the next decision; there is no TTL. Decisions are
-pure functions of the snapshot, the caller's subjects, the purpose and the time; they are
-memoised per snapshot until the next policy validity boundary."""
+The catalog itself stays in the database. A field's entry is computed on its first consult from
+the field, its definition and the DIRECT lineage upstream of it (one recursive query), and kept
+in a least-recently-used cache of `CONSULT_CACHE_FIELDS` entries. `get_snapshot()` reads the
+stored catalog version on every call (one indexed read); when it moved, the `DecisionChange`
+rows written since (consult/changes.py) say what may have changed: a policy is read again, and
+the cached fields whose upstream holds a changed field are dropped, to be recomputed on their
+next consult. A write that cannot alter a decision (a description, a contact, a draft) leaves
+no row, so nothing is refreshed. There is no TTL: a revoked policy or a deprecated definition
+changes the very next decision of every process. Decisions are pure functions of the entries,
+the caller's subjects, the purpose and the time; they are memoised until the next change or
+the next policy validity boundary."""
 
 from __future__ import annotations
 
-import gc
 import math
 import threading
 import time
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from django.conf import settings
+
 from catalog.choices import Status
-from catalog.models import Field
+from catalog.models import Dataset, Field, SourceSystem
 from catalog.refs import RefError, format_field_ref, parse_field_ref
 from consult import adapters, policy
 from consult.adapters import DefinitionInfo
@@ -24,6 +34,7 @@ from consult.choices import ClassificationState, Decision, PolicyStatus, ReasonC
 from consult.models import (
     AccessPolicy,
     Classification,
+    DecisionChange,
     DefinitionClassification,
     FieldClassification,
     Purpose,
@@ -36,11 +47,20 @@ from consult.propagation import (
     upstream_adjacency,
 )
 from core.audit import current_catalog_version
-from core.models import ChangeRecord
 
 APPROVED = {"approved", "needs_review"}
 DEPRECATED = "deprecated"
-MEMO_LIMIT = 500_000
+# More changes than this since the last request: drop every cached field rather than read them.
+MAX_CHANGES = 20_000
+REFS_PER_QUERY = 300  # three parameters each
+
+
+def cache_size() -> int:
+    return getattr(settings, "CONSULT_CACHE_FIELDS", 50_000)
+
+
+def memo_size() -> int:
+    return getattr(settings, "CONSULT_MEMO_ENTRIES", 200_000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +83,13 @@ class FieldEntry:
     owners: list = field(default_factory=list)
     labels: dict[str, Label] = field(default_factory=dict)
     blockers: list = field(default_factory=list)  # reasons that deny whatever the policies say
-    # Filled once labels are final: every (kind, key) a policy may name for this field, and the
-    # labels in order. The decision path reads them instead of rebuilding them per call.
+    # Every (kind, key) a policy may name for this field, and the labels in order, built once.
     keys: tuple[tuple[str, str], ...] = ()
     label_list: list[str] = field(default_factory=list)
+    untrusted: list[tuple[str, str]] = field(default_factory=list)  # (upstream ref, why)
+    # This field and everything upstream of it along DIRECT edges: a change to any of them
+    # may change this entry.
+    deps: frozenset[int] = frozenset()
 
 
 class Outcome(NamedTuple):
@@ -109,71 +132,218 @@ def _deny_unregistered(ref: str) -> dict:
     }
 
 
+def _canonical(ref: str) -> str | None:
+    try:
+        return str(parse_field_ref(ref))
+    except RefError:
+        return None
+
+
 class Snapshot:
-    def __init__(
-        self,
-        version: int,
-        fields: dict[int, FieldEntry],
-        rules: list[Rule],
-        obligations: dict[str, list[dict]],
-        upstream: dict,
-    ) -> None:
+    """The decision state of this process as of catalog version `version` (see the module)."""
+
+    def __init__(self, version: int) -> None:
         self.version = version
-        self.by_id = fields
-        self.by_ref = {e.ref: e for e in fields.values()}
-        self.obligations = obligations
-        self.upstream = upstream
-        self.rules = rules
+        self.entries: OrderedDict[int, FieldEntry] = OrderedDict()  # least recently used first
+        self.by_ref: dict[str, FieldEntry] = {}
+        self.missing: set[str] = set()  # canonical refs known to name no field
+        self.policies: dict[int, tuple[str, Rule]] = {}  # id -> (subject, rule)
+        self.rules: list[Rule] = []
         self.purposes: set[str] = set()
+        self.obligations: dict[str, list[dict]] = {}
+        self.propagating: list[str] = []  # classifications that follow lineage, by key
         self.windows = False  # does any policy have a validity window?
         # subject ("u:<user id>" or "g:<group id>") -> (kind, key) -> rules
         self.index: dict[str, dict[tuple[str, str], list[Rule]]] = {}
-        self._upstream_memo: dict[int, list] = {}
+        self.deidentifying = False  # does any rule drop labels that came by aggregation?
         self._memo: dict[tuple, Outcome] = {}
         self._maps: dict[tuple[str, ...], list] = {}  # subjects -> their rule indexes
-        self.deidentifying = False  # does any rule drop labels that came by aggregation?
+        self.lock = threading.RLock()
+        self.loaded = 0  # field entries computed (tests and benchmarks read it)
+        self.evicted = 0  # entries dropped because something they depend on changed
 
-    def with_rules(self, version: int) -> Snapshot:
-        """A snapshot at `version` sharing this one's fields, labels and lineage, with the
-        policies and purposes read again (for a change that touched nothing else)."""
-        snap = Snapshot(version, self.by_id, [], self.obligations, self.upstream)
-        snap.by_ref = self.by_ref
-        snap._upstream_memo = self._upstream_memo
-        load_rules(snap)
-        return snap
+    # Keeping in step with the database -----------------------------------------------------------
 
-    def add_rule(self, subject: str, rule: Rule) -> None:
-        self.index.setdefault(subject, {}).setdefault((rule.kind, rule.key), []).append(rule)
-        self.deidentifying = self.deidentifying or rule.aggregation_deidentifies
+    def reset(self) -> None:
+        """Forget every field; read the policies, purposes and taxonomy again."""
+        with self.lock:
+            self.entries.clear()
+            self.by_ref.clear()
+            self.missing.clear()
+            self._memo.clear()
+            self._load_taxonomy()
+            self._load_purposes()
+            self._load_policies(None)
+
+    def sync(self, version: int) -> None:
+        """Apply what changed between the version this state is at and `version` (read by the
+        caller before, so a change landing meanwhile is applied on the next call)."""
+        with self.lock:
+            if version == self.version:
+                return
+            if version < self.version:
+                # Another thread may have moved on already; if not, the database went back (a
+                # restore, a rolled-back test) and nothing held can be trusted.
+                version = current_catalog_version()
+                if version < self.version:
+                    self.reset()
+                else:
+                    return
+            else:
+                rows = list(
+                    DecisionChange.objects.filter(
+                        catalog_version__gt=self.version, catalog_version__lte=version
+                    ).values_list("kind", "key")[: MAX_CHANGES + 1]
+                )
+                if len(rows) > MAX_CHANGES:
+                    self.reset()
+                elif rows:
+                    self._apply(rows)
+            self.version = version
+
+    def _apply(self, rows: list[tuple[str, str]]) -> None:
+        touched: dict[str, set[str]] = {}
+        for kind, key in rows:
+            touched.setdefault(kind, set()).add(key)
+        if "all" in touched:
+            self.reset()
+            return
+        if "policy" in touched:
+            self._load_policies({int(k) for k in touched["policy"]})
+        if "purpose" in touched:
+            self._load_purposes()
+        fields = {int(k) for k in touched.get("field", ())}
+        if "definition" in touched or "definition_key" in touched:
+            fields |= adapters.fields_of_definitions(
+                ids=[int(k) for k in touched.get("definition", ())],
+                keys=list(touched.get("definition_key", ())),
+            )
+        if "job" in touched:
+            fields |= adapters.job_targets([int(k) for k in touched["job"]])
+        if fields:
+            held = list(self.entries.items())
+            stale = [fid for fid, e in held if not e.deps.isdisjoint(fields)]
+            for fid in stale:
+                self._drop(fid)
+            self.evicted += len(stale)
+        if fields or "new" in touched:
+            self.missing.clear()
+        self._memo.clear()
+
+    def _drop(self, fid: int) -> None:
+        entry = self.entries.pop(fid, None)
+        if entry is not None and self.by_ref.get(entry.ref) is entry:
+            del self.by_ref[entry.ref]
+
+    def _load_taxonomy(self) -> None:
+        classifications = list(Classification.objects.order_by("key"))
+        self.obligations = {c.key: list(c.obligations) for c in classifications}
+        self.propagating = [c.key for c in classifications if c.propagates]
+
+    def _load_purposes(self) -> None:
+        self.purposes = set(Purpose.objects.filter(active=True).values_list("key", flat=True))
+        self._memo.clear()
+
+    def _load_policies(self, ids: set[int] | None) -> None:
+        """Read the approved policies (all, or those with `ids` again) and index them."""
+        rows = AccessPolicy.objects.filter(status=PolicyStatus.APPROVED)
+        if ids is None:
+            self.policies = {}
+        else:
+            for pid in ids:
+                self.policies.pop(pid, None)
+            rows = rows.filter(pk__in=list(ids))
+        for p in rows.values(*_POLICY_COLUMNS):
+            self.policies[p["id"]] = _compile_policy(p)
+        self.index, self.rules, self._maps = {}, [], {}
+        self.windows = self.deidentifying = False
+        for pid in sorted(self.policies):
+            subject, rule = self.policies[pid]
+            self.rules.append(rule)
+            windowed = rule.valid_from is not None or rule.valid_until is not None
+            self.windows = self.windows or windowed
+            self.index.setdefault(subject, {}).setdefault((rule.kind, rule.key), []).append(rule)
+            self.deidentifying = self.deidentifying or rule.aggregation_deidentifies
+        self._memo.clear()
 
     # Look-ups -----------------------------------------------------------------------------------
 
     def entry(self, ref: str) -> FieldEntry | None:
+        """The field `ref` names (computed now if this process has not seen it), or None."""
         entry = self.by_ref.get(ref)
         if entry is None:
-            try:
-                entry = self.by_ref.get(str(parse_field_ref(ref)))
-            except RefError:
+            canonical = _canonical(ref)
+            if canonical is None:
                 return None
+            entry = self.by_ref.get(canonical)
+            if entry is None and canonical not in self.missing:
+                self.prefetch([canonical])
+                entry = self.by_ref.get(canonical)
+        if entry is not None:
+            # Not contextlib.suppress: this runs on every evaluation.
+            try:  # noqa: SIM105
+                self.entries.move_to_end(entry.id)  # recently used
+            except KeyError:  # dropped meanwhile by another thread
+                pass
         return entry
 
-    def untrusted(self, entry: FieldEntry) -> list[tuple[str, str]]:
-        found = self._upstream_memo.get(entry.id)
-        if found is None:
-            found = [
-                (self.by_id[f].ref if f in self.by_id else f"field #{f}", why)
-                for f, why in untrusted_upstream(self.upstream, entry.id, self._problem)
-            ]
-            self._upstream_memo[entry.id] = found
-        return found
+    def entry_by_id(self, fid: int) -> FieldEntry | None:
+        entry = self.entries.get(fid)
+        if entry is None:
+            with self.lock:
+                self._load([fid])
+            entry = self.entries.get(fid)
+        return entry
 
-    def _problem(self, field_id: int) -> str | None:
-        upstream = self.by_id.get(field_id)
-        if upstream is None or not upstream.registered:
-            return "not registered (discovered in lineage only)"
-        if upstream.definition is None or upstream.definition.status not in APPROVED:
-            return "no approved definition"
-        return None
+    def prefetch(self, refs) -> None:
+        """Compute the entries of the refs this process does not hold yet, together: a
+        thousand-field consult is a few queries, not a thousand."""
+        wanted = []
+        for ref in refs:
+            if ref in self.by_ref:
+                continue
+            canonical = _canonical(ref)
+            if canonical and canonical not in self.by_ref and canonical not in self.missing:
+                wanted.append(canonical)
+        if not wanted:
+            return
+        with self.lock:
+            wanted = list(dict.fromkeys(wanted))
+            ids = _field_ids(wanted)
+            self._load(list(dict.fromkeys(ids.values())))
+            for ref in wanted:
+                if ref not in ids:
+                    if len(self.missing) >= cache_size():
+                        self.missing.clear()
+                    self.missing.add(ref)
+
+    def ref_names(self, ids) -> dict[int, str]:
+        """{id: reference} of fields, for showing a label's path."""
+        out = {}
+        for chunk in adapters.chunks(ids):
+            rows = Field.objects.filter(pk__in=chunk).values_list(
+                "pk", "dataset__system__key", "dataset__name", "name"
+            )
+            out.update({pk: format_field_ref(s, d, c) for pk, s, d, c in rows})
+        return out
+
+    # Computing entries --------------------------------------------------------------------------
+
+    def _load(self, ids: list[int]) -> None:
+        """Compute and cache the entries of fields `ids` from the database."""
+        ids = [i for i in ids if i not in self.entries]
+        if not ids:
+            return
+        for entry in build_entries(ids, self.propagating):
+            self._drop(entry.id)
+            self.entries[entry.id] = entry
+            self.by_ref[entry.ref] = entry
+            self.loaded += 1
+        limit = cache_size()
+        while len(self.entries) > limit:
+            fid, entry = self.entries.popitem(last=False)
+            if self.by_ref.get(entry.ref) is entry:
+                del self.by_ref[entry.ref]
 
     # Decisions ----------------------------------------------------------------------------------
 
@@ -183,7 +353,7 @@ class Snapshot:
         if hit is not None and now < hit.expires:
             return hit
         outcome = self.evaluate(subjects, purpose, ref, now)
-        if len(self._memo) >= MEMO_LIMIT:
+        if len(self._memo) >= memo_size():
             self._memo.clear()
         self._memo[key] = outcome
         return outcome
@@ -213,7 +383,7 @@ class Snapshot:
                         if r.applies(purpose, now):
                             active.append(r)
         effect, deciding = policy.decide(active)
-        untrusted = self.untrusted(entry)
+        untrusted = entry.untrusted
         warn = bool(untrusted) and effect == "allow" and all(r.upstream_warn for r in deciding)
         # Whatever denies on its own decides a deny, and an allowing policy is then overruled.
         blocked = bool(entry.blockers) or effect != "allow" or (bool(untrusted) and not warn)
@@ -282,7 +452,7 @@ def _next_boundary(rules, now: float) -> float:
     return min(times, default=math.inf)
 
 
-# Building it ----------------------------------------------------------------------------------
+# Building entries ------------------------------------------------------------------------------
 
 
 def _definition_json(d: DefinitionInfo | None) -> dict | None:
@@ -306,21 +476,53 @@ def _blockers(ref: str, d: DefinitionInfo | None) -> list[dict]:
     return []
 
 
-def compile_snapshot(version: int) -> Snapshot:
-    """Read everything a decision needs. `version` must be read before this is called, so a
-    change landing meanwhile makes the next request compile again."""
-    definitions = adapters.definitions_by_field()
+def _field_ids(refs: list[str]) -> dict[str, int]:
+    """{canonical ref: field id} for the refs that name a field, by (system, dataset, column)
+    row values: a few queries for a thousand refs."""
+    from django.db import connection
+
+    quote = connection.ops.quote_name
+    parts = {}
+    for ref in refs:
+        parsed = parse_field_ref(ref)
+        parts[(parsed.system, parsed.dataset, parsed.column)] = ref
+    keys = list(parts)
+    out = {}
+    for start in range(0, len(keys), REFS_PER_QUERY):
+        chunk = keys[start : start + REFS_PER_QUERY]
+        sql = (
+            f"SELECT f.id, s.{quote('key')}, d.name, f.name FROM {quote(Field._meta.db_table)} f "
+            f"JOIN {quote(Dataset._meta.db_table)} d ON d.id = f.dataset_id "
+            f"JOIN {quote(SourceSystem._meta.db_table)} s ON s.id = d.system_id "
+            f"WHERE (s.{quote('key')}, d.name, f.name) IN "
+            f"({', '.join(['(%s, %s, %s)'] * len(chunk))})"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [v for k in chunk for v in k])
+            for fid, system, dataset, column in cursor.fetchall():
+                ref = parts.get((system, dataset, column))
+                if ref is not None:
+                    out[ref] = fid
+    return out
+
+
+def build_entries(ids: list[int], propagating: list[str]) -> list[FieldEntry]:
+    """The entries of fields `ids`, from the fields, their definitions and everything upstream
+    of them along DIRECT lineage. The propagation and trust walks run on that upstream subgraph
+    in the same edge and field order as over the whole graph, so their answers (paths too) are
+    those a whole-catalog computation gives."""
+    edges = adapters.upstream_edges(ids)
+    nodes = set(ids) | {e.source for e in edges} | {e.target for e in edges}
+    rows = []
+    for chunk in adapters.chunks(nodes):
+        rows += Field.objects.filter(pk__in=chunk).values_list(
+            "id", "name", "status", "discovered", "dataset__name", "dataset__system__key",
+            "dataset__system__owning_team", "dataset_id", "ordinal",
+        )  # fmt: skip
+    rows.sort(key=lambda r: (r[7], r[8], r[1]))  # the fields' own ordering
+    definitions = adapters.definitions_for_fields(nodes)
     fields: dict[int, FieldEntry] = {}
-    rows = Field.objects.values_list(
-        "id",
-        "name",
-        "status",
-        "discovered",
-        "dataset__name",
-        "dataset__system__key",
-        "dataset__system__owning_team",
-    )
-    for fid, name, status, discovered, dataset, system, team in rows:
+    for fid, name, status, discovered, dataset, system, team, _, _ in rows:
         ref = format_field_ref(system, dataset, name)
         d = definitions.get(fid)
         resources = [("field", ref), ("dataset", f"{system}:{dataset}"), ("system", system)]
@@ -340,160 +542,125 @@ def compile_snapshot(version: int) -> Snapshot:
             blockers=_blockers(ref, d),
         )
 
-    classifications = {c.key: c for c in Classification.objects.all()}
     by_definition: dict[str, set[str]] = {}
-    for dkey, ckey in DefinitionClassification.objects.values_list(
-        "definition_key", "classification__key"
-    ):
-        by_definition.setdefault(dkey, set()).add(ckey)
+    keys = sorted({d.key for d in definitions.values()})
+    for chunk in adapters.chunks(keys):
+        for dkey, ckey in DefinitionClassification.objects.filter(
+            definition_key__in=chunk
+        ).values_list("definition_key", "classification__key"):
+            by_definition.setdefault(dkey, set()).add(ckey)
     for entry in fields.values():
         if entry.definition is not None:
             for c in by_definition.get(entry.definition.key, ()):
                 entry.labels[c] = Label("definition")
     blocked: dict[str, set[int]] = {}
-    for fid, ckey, state in FieldClassification.objects.values_list(
-        "field_id", "classification__key", "state"
-    ):
-        if state == ClassificationState.OVERRIDDEN:
-            blocked.setdefault(ckey, set()).add(fid)
-            fields[fid].labels.pop(ckey, None)
-        else:
-            fields[fid].labels[ckey] = Label(state)
+    for chunk in adapters.chunks(fields):
+        for fid, ckey, state in FieldClassification.objects.filter(field_id__in=chunk).values_list(
+            "field_id", "classification__key", "state"
+        ):
+            if state == ClassificationState.OVERRIDDEN:
+                blocked.setdefault(ckey, set()).add(fid)
+                fields[fid].labels.pop(ckey, None)
+            else:
+                fields[fid].labels[ckey] = Label(state)
 
-    edges = adapters.lineage_edges()
+    wanted = [fields[i] for i in dict.fromkeys(ids) if i in fields]
     downstream = downstream_adjacency(edges)
-    for ckey, c in classifications.items():
-        if not c.propagates:
-            continue
+    for ckey in propagating:
         seeds = [fid for fid, e in fields.items() if ckey in e.labels]
-        for fid, p in propagate(downstream, seeds, blocked.get(ckey, set())).items():
-            if fid in fields:
-                fields[fid].labels[ckey] = Label("propagated", p.path, p.via_aggregation)
+        if not seeds:
+            continue
+        reached = propagate(downstream, seeds, blocked.get(ckey, set()))
+        for entry in wanted:
+            p = reached.get(entry.id)
+            if p is not None:
+                entry.labels[ckey] = Label("propagated", p.path, p.via_aggregation)
 
-    for entry in fields.values():
+    upstream = upstream_adjacency(edges)
+
+    def problem(field_id: int) -> str | None:
+        other = fields.get(field_id)
+        if other is None or not other.registered:
+            return "not registered (discovered in lineage only)"
+        if other.definition is None or other.definition.status not in APPROVED:
+            return "no approved definition"
+        return None
+
+    for entry in wanted:
         entry.keys = entry.resources + tuple(("classification", c) for c in entry.labels)
         entry.label_list = sorted(entry.labels)
-    snap = Snapshot(
-        version,
-        fields,
-        [],
-        {k: list(c.obligations) for k, c in classifications.items()},
-        upstream_adjacency(edges),
+        entry.untrusted = [
+            (fields[f].ref if f in fields else f"field #{f}", why)
+            for f, why in untrusted_upstream(upstream, entry.id, problem)
+        ]
+        entry.deps = frozenset(_ancestors(upstream, entry.id))
+    return wanted
+
+
+def _ancestors(upstream: dict, start: int) -> set[int]:
+    seen = {start}
+    queue = deque([start])
+    while queue:
+        for source, _, _ in upstream.get(queue.popleft(), ()):
+            if source not in seen:
+                seen.add(source)
+                queue.append(source)
+    return seen
+
+
+_POLICY_COLUMNS = (
+    "id", "name", "effect", "purposes", "resource_kind", "resource_key", "obligations",
+    "valid_from", "valid_until", "upstream_mode", "aggregation_deidentifies", "consumer_id",
+    "group_id",
+)  # fmt: skip
+
+
+def _compile_policy(p: dict) -> tuple[str, Rule]:
+    start, until = p["valid_from"], p["valid_until"]
+    rule = Rule(
+        id=p["id"],
+        name=p["name"],
+        effect=p["effect"],
+        purposes=None if "*" in p["purposes"] else frozenset(p["purposes"]),
+        kind=p["resource_kind"],
+        key=p["resource_key"],
+        obligations=tuple(p["obligations"]),
+        valid_from=start.timestamp() if start else None,
+        valid_until=until.timestamp() if until else None,
+        upstream_warn=p["upstream_mode"] == "warn",
+        aggregation_deidentifies=p["aggregation_deidentifies"],
     )
-    load_rules(snap)
-    return snap
+    subject = f"u:{p['consumer_id']}" if p["consumer_id"] else f"g:{p['group_id']}"
+    return subject, rule
 
 
-def load_rules(snap: Snapshot) -> None:
-    """The purposes and the approved policies, compiled into `snap`."""
-    snap.purposes = set(Purpose.objects.filter(active=True).values_list("key", flat=True))
-    columns = (
-        "id",
-        "name",
-        "effect",
-        "purposes",
-        "resource_kind",
-        "resource_key",
-        "obligations",
-        "valid_from",
-        "valid_until",
-        "upstream_mode",
-        "aggregation_deidentifies",
-        "consumer_id",
-        "group_id",
-    )
-    for p in AccessPolicy.objects.filter(status=PolicyStatus.APPROVED).values(*columns):
-        start, until = p["valid_from"], p["valid_until"]
-        rule = Rule(
-            id=p["id"],
-            name=p["name"],
-            effect=p["effect"],
-            purposes=None if "*" in p["purposes"] else frozenset(p["purposes"]),
-            kind=p["resource_kind"],
-            key=p["resource_key"],
-            obligations=tuple(p["obligations"]),
-            valid_from=start.timestamp() if start else None,
-            valid_until=until.timestamp() if until else None,
-            upstream_warn=p["upstream_mode"] == "warn",
-            aggregation_deidentifies=p["aggregation_deidentifies"],
-        )
-        snap.rules.append(rule)
-        snap.windows = snap.windows or start is not None or until is not None
-        subject = f"u:{p['consumer_id']}" if p["consumer_id"] else f"g:{p['group_id']}"
-        snap.add_rule(subject, rule)
-
-
-# The per-process snapshot ---------------------------------------------------------------------
+# The per-process state -------------------------------------------------------------------------
 
 _lock = threading.Lock()
 _current: Snapshot | None = None
 
 
 def get_snapshot(version: int | None = None) -> Snapshot:
-    """The snapshot for the stored catalog version (read now unless the caller just read it),
-    compiled again when the version moved."""
+    """This process's decision state, brought to the stored catalog version (read now unless
+    the caller just read it)."""
     global _current
     if version is None:
         version = current_catalog_version()
     snap = _current
-    if snap is not None and snap.version == version:
-        return snap
-    with _lock:
-        snap = _current
-        if snap is None or snap.version != version:
-            _current = snap = _refresh(snap, version)
+    if snap is None:
+        with _lock:
+            snap = _current
+            if snap is None:
+                snap = Snapshot(version)
+                snap.reset()
+                _current = snap
+    if snap.version != version:
+        snap.sync(version)
     return snap
 
 
-# What a change touched, from the audit trail (app_label.model): when every change since the
-# snapshot is of these kinds, only the policies and purposes are read again (milliseconds, not
-# a full compile), so a policy change is cheap on the next request of every worker.
-RULES_ONLY = {
-    "consult.accesspolicy", "consult.purpose", "core.apitoken", "auth.user", "governance.review",
-    "governance.vote",
-}  # fmt: skip
-RECENT_CHANGES = 500
-
-
-def _refresh(snap: Snapshot | None, version: int) -> Snapshot:
-    touched = _touched_since(snap.version, version) if snap is not None else None
-    if touched is not None and touched <= RULES_ONLY:
-        return snap.with_rules(version)
-    # Compiling allocates many small long-lived objects: the cyclic GC would scan the growing
-    # heap again and again (a third of the time), and there are no cycles.
-    gc.disable()
-    try:
-        return compile_snapshot(version)
-    finally:
-        gc.enable()
-
-
-def _touched_since(old: int, new: int) -> set[str] | None:
-    """The object types of the audit records between two catalog versions, or None when it
-    cannot tell (the version went back, or too many changes to read)."""
-    if new <= old:
-        return None
-    touched = set()
-    # Records are written after their version bump in the same transaction, and the version
-    # row is locked until commit, so ids grow with versions: read backwards from the newest.
-    recent = list(
-        ChangeRecord.objects.order_by("-id").values_list("catalog_version", "object_type")[
-            :RECENT_CHANGES
-        ]
-    )
-    complete = len(recent) < RECENT_CHANGES  # read back to the first record
-    for record_version, object_type in recent:
-        if record_version <= old:
-            complete = True
-            break
-        if record_version <= new:
-            touched.add(object_type)
-    # A version moved with no record to say why (a bump outside core.audit): assume anything.
-    return touched if complete and touched else None
-
-
 def clear() -> None:
-    """Forget the snapshot (tests: a rolled-back transaction can reuse a version number)."""
+    """Forget the state (tests: a rolled-back transaction can reuse a version number)."""
     global _current
     _current = None
 

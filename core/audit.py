@@ -82,6 +82,25 @@ def snapshot(obj: models.Model) -> dict:
     return data
 
 
+# Functions called with (catalog version, [(action, object, before, after), ...]) after every
+# audited write, inside its transaction: apps above core register here to keep state of their
+# own in step with the change (consult records what can alter a decision) without core knowing
+# them.
+_listeners: list = []
+
+
+def on_change(listener):
+    """Register `listener` (see `_listeners`); returns it, so it can decorate."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+    return listener
+
+
+def _notify(version: int, changes: list) -> None:
+    for listener in _listeners:
+        listener(version, changes)
+
+
 def bump_catalog_version() -> int:
     """Increment and return the catalog version. Must run inside the change's transaction."""
     updated = CatalogVersion.objects.filter(id=1).update(value=F("value") + 1)
@@ -165,6 +184,7 @@ def record_change(
         after = snapshot(obj)
     record = _record(actor, str(action), obj, before, after, version)
     record.save()
+    _notify(version, [(str(action), obj, before, after)])
     return record
 
 
@@ -221,4 +241,5 @@ def record_changes(
     with connection.cursor() as cursor:
         for start in range(0, len(rows), 5000):
             cursor.executemany(sql, rows[start : start + 5000])
+    _notify(version, [(str(action), obj, before, after) for action, obj, before, after in changes])
     return len(rows)

@@ -326,8 +326,9 @@ class FieldClassificationView(APIView):
 
 def _labels(field: Field) -> dict:
     snap = get_snapshot()
-    entry = snap.by_id.get(field.pk)
+    entry = snap.entry_by_id(field.pk)
     labels = entry.labels if entry else {}
+    names = snap.ref_names({f for label in labels.values() for f in label.path})
     overridden = field.classifications.filter(state="overridden").select_related("classification")
     return {
         "field": field.ref,
@@ -335,7 +336,7 @@ def _labels(field: Field) -> dict:
             {
                 "classification": key,
                 "source": label.source,
-                "path": [snap.by_id[f].ref for f in label.path if f in snap.by_id],
+                "path": [names[f] for f in label.path if f in names],
                 "via_aggregation": label.via_aggregation,
             }
             for key, label in sorted(labels.items())

@@ -20,9 +20,6 @@ from tests.consult.helpers import (
     WHAT_IF_URL,
     ConsultTestCase,
 )
-from tests.consult.helpers import (
-    field as field_of,
-)
 from tests.personas import make_user
 
 MEMBER_ID = "pos:sales.transactions.member_id"
@@ -392,23 +389,3 @@ class SourcesPersonaTests(ConsultTestCase):
         response = self.as_(self.vendor).get(url)
         self.assertEqual((response.status_code, response.json()["sources"]), (200, []))
         self.assertEqual(self.as_(self.outsider).get(url).status_code, 404)
-
-
-class SnapshotRefreshTests(ConsultTestCase):
-    def test_policy_change_rereads_only_policies_and_other_changes_compile_again(self):
-        from consult import snapshot
-        from consult.services import create_policy
-        from core.audit import Actor
-        from core.services import update_object
-
-        first = snapshot.get_snapshot()
-        create_policy(Actor(self.steward), {
-            "name": "draft", "consumer": self.consumer, "purposes": ["analytics"],
-            "resource_kind": "system", "resource_key": "pos", "effect": "allow",
-            "justification": "t"})  # fmt: skip
-        second = snapshot.get_snapshot()
-        self.assertGreater(second.version, first.version)
-        self.assertIs(second.by_id, first.by_id)
-        update_object(Actor(self.steward), field_of(MEMBER_ID), {"description": "changed"})
-        third = snapshot.get_snapshot()
-        self.assertIsNot(third.by_id, second.by_id)
