@@ -298,24 +298,28 @@ class Snapshot:
     def prefetch(self, refs) -> None:
         """Compute the entries of the refs this process does not hold yet, together: a
         thousand-field consult is a few queries, not a thousand."""
-        wanted = []
+        by_ref, missing = self.by_ref, self.missing
+        wanted = {}
         for ref in refs:
-            if ref in self.by_ref:
+            if ref in by_ref or ref in wanted:
                 continue
-            canonical = _canonical(ref)
-            if canonical and canonical not in self.by_ref and canonical not in self.missing:
-                wanted.append(canonical)
+            try:
+                parsed = parse_field_ref(ref)
+            except RefError:
+                continue
+            canonical = str(parsed)
+            if canonical not in by_ref and canonical not in missing:
+                wanted[canonical] = (parsed.system, parsed.dataset, parsed.column)
         if not wanted:
             return
         with self.lock:
-            wanted = list(dict.fromkeys(wanted))
             ids = _field_ids(wanted)
             self._load(list(dict.fromkeys(ids.values())))
             for ref in wanted:
                 if ref not in ids:
-                    if len(self.missing) >= cache_size():
-                        self.missing.clear()
-                    self.missing.add(ref)
+                    if len(missing) >= cache_size():
+                        missing.clear()
+                    missing.add(ref)
 
     def ref_names(self, ids) -> dict[int, str]:
         """{id: reference} of fields, for showing a label's path."""
@@ -476,16 +480,13 @@ def _blockers(ref: str, d: DefinitionInfo | None) -> list[dict]:
     return []
 
 
-def _field_ids(refs: list[str]) -> dict[str, int]:
-    """{canonical ref: field id} for the refs that name a field, by (system, dataset, column)
-    row values: a few queries for a thousand refs."""
+def _field_ids(wanted: dict[str, tuple[str, str, str]]) -> dict[str, int]:
+    """{canonical ref: field id} for the refs (with their system, dataset and column) that
+    name a field, by row values: a few queries for a thousand refs."""
     from django.db import connection
 
     quote = connection.ops.quote_name
-    parts = {}
-    for ref in refs:
-        parsed = parse_field_ref(ref)
-        parts[(parsed.system, parsed.dataset, parsed.column)] = ref
+    parts = {v: k for k, v in wanted.items()}
     keys = list(parts)
     out = {}
     for start in range(0, len(keys), REFS_PER_QUERY):

@@ -69,11 +69,25 @@ def effective_definitions_by_field() -> dict[int, dict]:
 
 def effective_definitions_for_fields(field_ids) -> dict[int, dict]:
     ids = list(field_ids)
-    out: dict[int, dict] = {}
+    mappings = []
     for start in range(0, len(ids), 900):  # below SQLite's smallest variable limit
         chunk = ids[start : start + 900]
-        out.update(_effective_by_field(FieldMapping.objects.filter(field_id__in=chunk)))
-    return out
+        mappings += FieldMapping.objects.filter(
+            field_id__in=chunk, status=MappingStatus.APPROVED
+        ).values_list("field_id", "definition_id", "conversion_note", "pk")
+    # Each definition once, however many of the fields implement it.
+    definitions = sorted({m[1] for m in mappings})
+    views = {}
+    for start in range(0, len(definitions), 900):
+        versions = DefinitionVersion.objects.filter(
+            status__in=EFFECTIVE_STATUSES, definition_id__in=definitions[start : start + 900]
+        ).select_related("definition__owner", "definition__steward", "definition__replaced_by")
+        views.update({v.definition_id: _definition_view(v) for v in versions})
+    return {
+        fid: {**views[did], "conversion_note": note, "mapping_id": pk}
+        for fid, did, note, pk in mappings
+        if did in views
+    }
 
 
 def _effective_by_field(mappings) -> dict[int, dict]:
