@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.db.models import OuterRef, Subquery
 
-from catalog.models import Field
+from catalog.models import Dataset, Field, SourceSystem
 from core.permissions import visible
-from governance.models import DefinitionVersion, FieldDefinition, FieldMapping
+from governance.choices import MappingStatus
+from governance.models import EFFECTIVE_STATUSES, DefinitionVersion, FieldDefinition, FieldMapping
 from governance.permissions import definitions_visible_to
 from governance.queries import (
     approved_fields_for_definition,
@@ -25,6 +26,57 @@ def chunks(ids):
     ids = list(ids)
     for start in range(0, len(ids), CHUNK):
         yield ids[start : start + CHUNK]
+
+
+def select_in(sql: str, ids, params=()) -> list[tuple]:
+    """Rows of `sql` for `ids`, whose last condition ends in `{ids}`: one `= ANY(array)` on
+    PostgreSQL (a thousand placeholders cost more to send than the query to run), IN (...) of
+    900 at a time elsewhere."""
+    ids = list(ids)
+    if not ids:
+        return []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(sql.format(ids="= ANY(%s)"), [*params, ids])
+            return cursor.fetchall()
+        rows = []
+        for chunk in chunks(ids):
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(sql.format(ids=f"IN ({marks})"), [*params, *chunk])
+            rows += cursor.fetchall()
+        return rows
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def field_rows(ids) -> list[tuple]:
+    """(id, name, status, discovered, dataset name, system key, owning team, dataset id,
+    ordinal) of fields."""
+    key = connection.ops.quote_name("key")
+    return select_in(
+        f"SELECT f.id, f.name, f.status, f.discovered, d.name, s.{key}, "
+        f"s.owning_team, f.dataset_id, f.ordinal FROM {_table(Field)} f "
+        f"JOIN {_table(Dataset)} d ON d.id = f.dataset_id "
+        f"JOIN {_table(SourceSystem)} s ON s.id = d.system_id WHERE f.id {{ids}}",
+        ids,
+    )
+
+
+def definition_summaries(ids) -> dict[int, tuple[str, str]]:
+    """{field id: (definition key, status of the version in force)} for fields with an approved
+    mapping to a definition with a version in force: what the trust and label walks need of
+    the fields upstream (the whole record is read for the consulted fields only)."""
+    rows = select_in(
+        f"SELECT m.field_id, d.{connection.ops.quote_name('key')}, v.status "
+        f"FROM {_table(FieldMapping)} m JOIN {_table(FieldDefinition)} d ON d.id = m.definition_id "
+        f"JOIN {_table(DefinitionVersion)} v ON v.definition_id = d.id "
+        f"WHERE m.status = %s AND v.status IN (%s, %s, %s) AND m.field_id {{ids}}",
+        ids,
+        [str(MappingStatus.APPROVED), *(str(v) for v in EFFECTIVE_STATUSES)],
+    )
+    return {fid: (key, str(status)) for fid, key, status in rows}
 
 
 @dataclass(frozen=True)
@@ -137,24 +189,18 @@ def definition_approvers(key: str) -> list:
 def upstream_edges(field_ids) -> list[Edge]:
     """The DIRECT edges into the given fields and into everything upstream of them, in edge id
     order: all that decides their inherited labels and their upstream trust. One recursive
-    query per 900 fields (PostgreSQL and SQLite both run WITH RECURSIVE); the UNION stops at
-    cycles."""
-    quote = connection.ops.quote_name
-    table = quote(LineageEdge._meta.db_table)
+    query (per 900 fields on SQLite; both run WITH RECURSIVE); the UNION stops at cycles."""
+    table = _table(LineageEdge)
     rows: dict[int, tuple] = {}
-    for chunk in chunks(field_ids):
-        sql = (
-            f"WITH RECURSIVE up(id) AS (SELECT id FROM {quote(Field._meta.db_table)} "
-            f"WHERE id IN ({', '.join(['%s'] * len(chunk))}) "
-            f"UNION SELECT e.source_id FROM {table} e JOIN up ON e.target_id = up.id "
-            "WHERE e.type = 'DIRECT') "
-            "SELECT e.id, e.source_id, e.target_id, e.subtype, e.masking, e.job_id "
-            f"FROM {table} e JOIN up ON e.target_id = up.id WHERE e.type = 'DIRECT'"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, chunk)
-            for row in cursor.fetchall():
-                rows[row[0]] = row
+    sql = (
+        f"WITH RECURSIVE up(id) AS (SELECT id FROM {_table(Field)} WHERE id {{ids}} "
+        f"UNION SELECT e.source_id FROM {table} e JOIN up ON e.target_id = up.id "
+        "WHERE e.type = 'DIRECT') "
+        "SELECT e.id, e.source_id, e.target_id, e.subtype, e.masking, e.job_id "
+        f"FROM {table} e JOIN up ON e.target_id = up.id WHERE e.type = 'DIRECT'"
+    )
+    for row in select_in(sql, field_ids):
+        rows[row[0]] = row
     jobs = {}
     latest = (
         EtlJobVersion.objects.filter(job=OuterRef("pk")).order_by("-number").values("status")[:1]
@@ -165,7 +211,7 @@ def upstream_edges(field_ids) -> list[Edge]:
             .annotate(latest_status=Subquery(latest))
             .values_list("pk", "key", "latest_status")
         ):
-            jobs[pk] = (key, status == "failed")
+            jobs[pk] = (key, status == "failed")  # jobs are few: the ORM's IN is fine
     return [
         Edge(s, t, "DIRECT", st or "", bool(m), *jobs[j])
         for _, s, t, st, m, j in (rows[i] for i in sorted(rows))

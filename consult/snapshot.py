@@ -480,6 +480,12 @@ def _blockers(ref: str, d: DefinitionInfo | None) -> list[dict]:
     return []
 
 
+def _q(name: str) -> str:
+    from django.db import connection
+
+    return connection.ops.quote_name(name)
+
+
 def _field_ids(wanted: dict[str, tuple[str, str, str]]) -> dict[str, int]:
     """{canonical ref: field id} for the refs (with their system, dataset and column) that
     name a field, by row values: a few queries for a thousand refs."""
@@ -514,56 +520,59 @@ def build_entries(ids: list[int], propagating: list[str]) -> list[FieldEntry]:
     those a whole-catalog computation gives."""
     edges = adapters.upstream_edges(ids)
     nodes = set(ids) | {e.source for e in edges} | {e.target for e in edges}
-    rows = []
-    for chunk in adapters.chunks(nodes):
-        rows += Field.objects.filter(pk__in=chunk).values_list(
-            "id", "name", "status", "discovered", "dataset__name", "dataset__system__key",
-            "dataset__system__owning_team", "dataset_id", "ordinal",
-        )  # fmt: skip
+    rows = adapters.field_rows(nodes)
     rows.sort(key=lambda r: (r[7], r[8], r[1]))  # the fields' own ordering
-    definitions = adapters.definitions_for_fields(nodes)
+    # The consulted fields' definitions in full; of the fields upstream, key and status only.
+    definitions = adapters.definitions_for_fields(ids)
+    summaries = adapters.definition_summaries(nodes - definitions.keys())
     fields: dict[int, FieldEntry] = {}
     for fid, name, status, discovered, dataset, system, team, _, _ in rows:
         ref = format_field_ref(system, dataset, name)
         d = definitions.get(fid)
-        resources = [("field", ref), ("dataset", f"{system}:{dataset}"), ("system", system)]
-        if d is not None:
-            resources.insert(1, ("definition", d.key))
-        owners = [dict(o) for o in d.owners] if d is not None else []
-        if team:
-            owners.append({"role": "owning_team", "name": team})
+        if d is None and fid in summaries:
+            d = DefinitionInfo(key=summaries[fid][0], version=0, status=summaries[fid][1])
         fields[fid] = FieldEntry(
             id=fid,
             ref=ref,
             registered=not discovered and status != Status.REMOVED,
-            resources=tuple(resources),
+            resources=(("field", ref), ("dataset", f"{system}:{dataset}"), ("system", system)),
             definition=d,
-            definition_json=_definition_json(d),
-            owners=owners,
-            blockers=_blockers(ref, d),
         )
+        if fid in definitions:
+            entry = fields[fid]
+            entry.resources = (entry.resources[0], ("definition", d.key), *entry.resources[1:])
+            entry.definition_json = _definition_json(d)
+            entry.owners = [dict(o) for o in d.owners]
+        if team:
+            fields[fid].owners.append({"role": "owning_team", "name": team})
 
     by_definition: dict[str, set[str]] = {}
-    keys = sorted({d.key for d in definitions.values()})
-    for chunk in adapters.chunks(keys):
-        for dkey, ckey in DefinitionClassification.objects.filter(
-            definition_key__in=chunk
-        ).values_list("definition_key", "classification__key"):
-            by_definition.setdefault(dkey, set()).add(ckey)
+    keys = sorted({e.definition.key for e in fields.values() if e.definition is not None})
+    table = DefinitionClassification._meta.db_table
+    for dkey, ckey in adapters.select_in(
+        f"SELECT dc.definition_key, c.{_q('key')} FROM {_q(table)} dc "
+        f"JOIN {_q(Classification._meta.db_table)} c ON c.id = dc.classification_id "
+        "WHERE dc.definition_key {ids}",
+        keys,
+    ):
+        by_definition.setdefault(dkey, set()).add(ckey)
     for entry in fields.values():
         if entry.definition is not None:
             for c in by_definition.get(entry.definition.key, ()):
                 entry.labels[c] = Label("definition")
     blocked: dict[str, set[int]] = {}
-    for chunk in adapters.chunks(fields):
-        for fid, ckey, state in FieldClassification.objects.filter(field_id__in=chunk).values_list(
-            "field_id", "classification__key", "state"
-        ):
-            if state == ClassificationState.OVERRIDDEN:
-                blocked.setdefault(ckey, set()).add(fid)
-                fields[fid].labels.pop(ckey, None)
-            else:
-                fields[fid].labels[ckey] = Label(state)
+    for fid, ckey, state in adapters.select_in(
+        f"SELECT fc.field_id, c.{_q('key')}, fc.state "
+        f"FROM {_q(FieldClassification._meta.db_table)} fc "
+        f"JOIN {_q(Classification._meta.db_table)} c ON c.id = fc.classification_id "
+        "WHERE fc.field_id {ids} ORDER BY fc.id",
+        list(fields),
+    ):
+        if state == ClassificationState.OVERRIDDEN:
+            blocked.setdefault(ckey, set()).add(fid)
+            fields[fid].labels.pop(ckey, None)
+        else:
+            fields[fid].labels[ckey] = Label(state)
 
     wanted = [fields[i] for i in dict.fromkeys(ids) if i in fields]
     downstream = downstream_adjacency(edges)
@@ -588,6 +597,7 @@ def build_entries(ids: list[int], propagating: list[str]) -> list[FieldEntry]:
         return None
 
     for entry in wanted:
+        entry.blockers = _blockers(entry.ref, entry.definition)
         entry.keys = entry.resources + tuple(("classification", c) for c in entry.labels)
         entry.label_list = sorted(entry.labels)
         entry.untrusted = [
