@@ -10,8 +10,10 @@ class ConsultConfig(AppConfig):
     verbose_name = "Consult and access policies"
 
     def ready(self):
-        from consult import changes
-        from consult import services  # noqa: F401  (registers the policy workflow)
+        from consult import (
+            changes,
+            services,  # noqa: F401  (registers the policy workflow)
+        )
         from consult.permissions import AUDIT_READERS
         from consult.roles import ROLE_PERMISSIONS
         from core import audit, roles
