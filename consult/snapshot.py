@@ -17,6 +17,7 @@ the next policy validity boundary."""
 from __future__ import annotations
 
 import math
+import re
 import threading
 import time
 from collections import OrderedDict, deque
@@ -53,6 +54,9 @@ DEPRECATED = "deprecated"
 # More changes than this since the last request: drop every cached field rather than read them.
 MAX_CHANGES = 20_000
 REFS_PER_QUERY = 300  # three parameters each
+
+# Characters no database column holds (the API refuses them; services may still be handed them).
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 
 
 def cache_size() -> int:
@@ -308,6 +312,9 @@ class Snapshot:
             except RefError:
                 continue
             canonical = str(parsed)
+            if _UNSTORABLE.search(canonical):  # NUL or a lone surrogate names no stored field
+                missing.add(canonical)
+                continue
             if canonical not in by_ref and canonical not in missing:
                 wanted[canonical] = (parsed.system, parsed.dataset, parsed.column)
         if not wanted:

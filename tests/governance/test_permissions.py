@@ -113,7 +113,7 @@ class GovernancePermissionTests(EndpointPermissionKit, GovernanceTestCase):
         Op("post", REVIEW + "vote/", review_url("vote/"), personas("committee"), DRAFT_READERS,
            body={"choice": "approve"}),
         Op("post", REVIEW + "override/", review_url("override/"), personas("admin"),
-           DRAFT_READERS, body={"decision": "approved", "reason": "emergency"}),
+           DRAFT_READERS, body={"decision": "approve", "reason": "emergency"}),
         # Committees: set up by administrators; their agenda is their members'.
         read(API + "committees/", API + "committees/", WITH_A_ROLE,
              shows=lambda t: ("name", "Board")),
