@@ -3,7 +3,9 @@ and its OpenAPI schema."""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.api.views import HealthView
@@ -22,6 +24,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Browsers ask for /favicon.ico whatever the page says (e.g. on a Markdown or JSON page).
+    path("favicon.ico", RedirectView.as_view(url=static("core/favicon.svg"), permanent=True)),
     path("", include("workspace.urls")),
     path("", include("governance.urls")),
     path("admin/", admin.site.urls),

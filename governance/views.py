@@ -379,8 +379,12 @@ def _show_proposal_error(form, rows, exc) -> None:
 
 @login_required
 def field_search(request):
-    """htmx: the fields matching what is typed, as options of the field box's datalist."""
-    refs = field_choices_for(request.user, request.GET.get("q", ""))
+    """htmx: the fields matching what is typed, as options of the field box's datalist (the
+    text comes as `q`, or as the value of the mapping row's field box that asks)."""
+    typed = request.GET.get("q") or next(
+        (value for name, value in request.GET.items() if name.endswith("-field")), ""
+    )
+    refs = field_choices_for(request.user, typed)
     return render(request, "governance/_field_options.html", {"refs": refs})
 
 
@@ -545,6 +549,7 @@ def review_detail(request, pk: int):
         "governance/review.html",
         {
             **item,
+            "item": item,
             "subject": described,
             "votes": list(review.votes.all()),
             "vote_form": VoteForm(),
