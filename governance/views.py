@@ -562,7 +562,16 @@ def review_detail(request, pk: int):
 
 
 def _describe(subject) -> dict:
-    return workflow_for(subject).describe(subject, {})
+    described = workflow_for(subject).describe(subject, {})
+    return {**described, "conflicts": _conflicts_by_summary(described.get("conflicts", []))}
+
+
+def _conflicts_by_summary(found: list) -> list:
+    """The detected conflicts behind summaries (or their rows), so that the page can word them
+    in the reader's language; a summary no longer detected stays as it is."""
+    detected = {c.summary: c for c in reports.detected_conflicts()}
+    summaries = (row["summary"] if isinstance(row, dict) else row for row in found)
+    return [detected.get(summary, summary) for summary in summaries]
 
 
 def _subject_url(review: Review) -> str:
@@ -633,6 +642,8 @@ def agenda(request, pk: int):
     """What awaits the committee, what it decided since its last meeting; printable."""
     committee = _committee(request, pk)
     data = reports.agenda(committee)
+    for item in data["awaiting_decision"]:
+        item["conflicts"] = _conflicts_by_summary(item["conflicts"])
     last = committee.meetings.order_by("-held_on").first()
     since = reports.decided_since(committee, last.held_on if last else None)
     return render(

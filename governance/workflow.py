@@ -55,6 +55,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.audit import Actor, record_change, snapshot
 from core.choices import ChangeAction
@@ -507,22 +508,29 @@ def cast_vote(actor: Actor, review: Review, choice: str, comment: str = "") -> t
     """Record one member's vote and take the decision when the rule is met. The review row is
     locked first, so simultaneous votes are counted one after the other, each exactly once."""
     if choice not in VoteChoice.values:
-        raise ValidationError({"choice": f"Choose one of {', '.join(VoteChoice.values)}."})
+        raise ValidationError(
+            {"choice": _("Choose one of %(choices)s.") % {"choices": ", ".join(VoteChoice.values)}}
+        )
     comment = (comment or "").strip()
     if choice != VoteChoice.APPROVE and not comment:
         raise ValidationError(
-            {"comment": "Say why: rejecting or requesting changes needs a comment."}
+            {"comment": _("Say why: rejecting or requesting changes needs a comment.")}
         )
     review = Review.objects.select_for_update().get(pk=review.pk)
     user = actor.user_or_none
     if not review.is_open:
-        raise ReviewClosed(f"Review #{review.pk} is closed ({review.status}).")
+        raise ReviewClosed(
+            _("Review #%(n)s is closed (%(status)s).")
+            % {"n": review.pk, "status": review.get_status_display()}
+        )
     if user is not None and user.pk == review.author_id:
-        raise NotPermitted("The author of a proposal cannot vote on it.")
+        raise NotPermitted(_("The author of a proposal cannot vote on it."))
     if not may_vote(user, review):
-        raise NotPermitted(f"Only the reviewers of review #{review.pk} may vote on it.")
+        raise NotPermitted(
+            _("Only the reviewers of review #%(n)s may vote on it.") % {"n": review.pk}
+        )
     if review.votes.filter(voter=user).exists():
-        raise AlreadyVoted(f"You have already voted on review #{review.pk}.")
+        raise AlreadyVoted(_("You have already voted on review #%(n)s.") % {"n": review.pk})
     vote = Vote.objects.create(review=review, voter=user, choice=choice, comment=comment)
     record_change(actor, ChangeAction.CREATE, vote)
     rule = rule_of(review)
@@ -561,7 +569,10 @@ def override(actor: Actor, review: Review, decision: str, reason: str) -> Review
         raise ValidationError({"reason": "An emergency override must name its reason."})
     review = Review.objects.select_for_update().get(pk=review.pk)
     if not review.is_open:
-        raise ReviewClosed(f"Review #{review.pk} is closed ({review.status}).")
+        raise ReviewClosed(
+            _("Review #%(n)s is closed (%(status)s).")
+            % {"n": review.pk, "status": review.get_status_display()}
+        )
     review.overridden = True
     review.override_reason = reason.strip()
     _decide(actor, review, decision, Via.OVERRIDE, f"Emergency override: {reason.strip()}")

@@ -143,10 +143,14 @@ class Watch:
 
         page.on("console", console)
         page.on("pageerror", lambda exc: self.problems.append(f"uncaught: {exc}"))
-        page.on(
-            "requestfailed",
-            lambda req: self.problems.append(f"request failed: {req.url} {req.failure}"),
-        )
+
+        def failed(request):
+            # ERR_ABORTED: the browser dropped a request still in flight when the page left
+            # (htmx's field search as a form is submitted): nothing failed on the server.
+            if "ERR_ABORTED" not in (request.failure or ""):
+                self.problems.append(f"request failed: {request.url} {request.failure}")
+
+        page.on("requestfailed", failed)
         page.on("response", response)
 
 

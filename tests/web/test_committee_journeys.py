@@ -261,6 +261,6 @@ def test_the_conflicts_page_shows_the_amounts_side_by_side(open_page):
     assert re.search(r"Tax treatment\s+differs\s+Tax included\s+Tax excluded", table), table
     # The points ledger's amount includes tax, mapped to the net amount without a conversion.
     ledger = page.get_by_role("region", name=re.compile("Fields mapped to order_amount_net"))
-    assert "membership:loyalty.point_ledger.amount says included" in ledger.inner_text()
+    assert "membership:loyalty.point_ledger.amount says Tax included" in ledger.inner_text()
     assert ledger.get_by_text("How to resolve it").is_visible()
     assert_accessible(page)
