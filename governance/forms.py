@@ -133,11 +133,11 @@ class DefinitionForm(forms.Form):
     )
     steward = forms.ModelChoiceField(
         label=_("Steward"), queryset=get_user_model().objects.none(), required=False,
-        to_field_name="username",
+        to_field_name="username", empty_label=_("— not stated —"),
     )  # fmt: skip
     owner = forms.ModelChoiceField(
         label=_("Owner"), queryset=get_user_model().objects.none(), required=False,
-        to_field_name="username",
+        to_field_name="username", empty_label=_("— not stated —"),
     )  # fmt: skip
     change_note = forms.CharField(
         label=_("What this version changes, and why"),

@@ -210,13 +210,23 @@ def definition_detail(request, key: str):
             "conflicts": found,
             "open_review": open_reviews[0] if open_reviews else None,
             "actions": queries.available_actions(user, definition),
-            "may_edit": may_edit_definition(user, definition),
+            "may_edit": may_edit_definition(user, definition) and _revisable(definition, pending),
+            "editing_draft": pending is not None,
             "panels": panels_for("definition", request, definition),
             "breadcrumbs": breadcrumbs(
                 (_("Glossary"), reverse("definitions-page")), (definition.key, "")
             ),
         },
     )
+
+
+def _revisable(definition: FieldDefinition, pending) -> bool:
+    """A version in review is frozen until it is decided or withdrawn; a deprecated or retired
+    definition is no longer revised (services._revise refuses both)."""
+    if pending is not None:
+        return pending.status in (VersionStatus.DRAFT, VersionStatus.CHANGES_REQUESTED)
+    base = definition.effective_version or definition.latest_version
+    return base is None or base.status not in (VersionStatus.DEPRECATED, VersionStatus.RETIRED)
 
 
 def _visible_fields(user):

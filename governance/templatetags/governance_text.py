@@ -5,8 +5,8 @@ codes of the history."""
 from __future__ import annotations
 
 from django import template
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from governance import conflicts as rules
 from governance.choices import (
@@ -128,3 +128,22 @@ STATUSES = {**dict(MappingStatus.choices), **dict(ReviewStatus.choices),
 def status_label(code: str) -> str:
     """A workflow status code (draft, in_review, ...) in words."""
     return str(STATUSES.get(code, code or "–"))
+
+
+@register.filter
+def names(version) -> list[tuple[str, str]]:
+    """A version's names as (text, language) pairs, the reader's language first."""
+    pairs = [(version.name, "en"), (version.name_zh, "zh-Hant")]
+    if get_language() == "zh-hant":
+        pairs.reverse()
+    return [pair for pair in pairs if pair[0]]
+
+
+@register.filter
+def statements(conflict) -> list[tuple[str, str]]:
+    """What each side of a mapping disagreement states, as (who, value in words) rows."""
+    details = _get(conflict, "details") or {}
+    attribute = details.get("attribute", "")
+    return [
+        (_source(s["source"]), _value(attribute, s["value"])) for s in details.get("statements", [])
+    ]
