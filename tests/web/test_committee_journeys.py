@@ -264,3 +264,34 @@ def test_the_conflicts_page_shows_the_amounts_side_by_side(open_page):
     assert "membership:loyalty.point_ledger.amount says Tax included" in ledger.inner_text()
     assert ledger.get_by_text("How to resolve it").is_visible()
     assert_accessible(page)
+
+
+def test_a_member_decides_several_reviews_from_the_queue_in_a_row(open_page):
+    reviews = [open_review_of(proposed(key)) for key in ("basket_size", "basket_value_band")]
+    page = open_page("member")
+    page.goto("/reviews/")
+    for review in reviews:
+        row = page.locator(f"#review-{review.pk}")
+        row.get_by_role("button", name="Approve").click()
+        row.get_by_text("Your vote is recorded.").wait_for()
+    assert page.url.endswith("/reviews/")
+    for review in reviews:
+        assert Vote.objects.filter(review=review, voter__username="member").exists()
+
+
+def test_the_owner_of_a_definition_due_for_recertification_confirms_it(open_page):
+    definition = FieldDefinition.objects.get(key="customer_phone")
+    assert definition.effective_version.status == VersionStatus.NEEDS_REVIEW
+    page = open_page("stella")
+    page.goto("/")
+    page.get_by_role("region", name="Recertifications due").get_by_role(
+        "link", name="Customer mobile phone"
+    ).click()
+    page.wait_for_url("**/definitions/customer_phone/recertify/")
+    assert_accessible(page)
+    page.get_by_role("button", name="Confirm it is still right").click()
+    page.wait_for_url("**/definitions/customer_phone/")
+    assert page.get_by_text("Recertified: the definition is confirmed as it is.").is_visible()
+    definition = FieldDefinition.objects.get(pk=definition.pk)
+    assert definition.effective_version.status == VersionStatus.APPROVED
+    assert definition.last_certified_by.username == "stella"
