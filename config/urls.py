@@ -3,12 +3,18 @@ and its OpenAPI schema."""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.api.views import HealthView
+
+
+def favicon(request):
+    # Resolved per request: the hashed name exists only once collectstatic has run.
+    return redirect(static("core/favicon.svg"), permanent=True)
+
 
 api_v1 = [
     path("health/", HealthView.as_view(), name="health"),
@@ -25,7 +31,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     # Browsers ask for /favicon.ico whatever the page says (e.g. on a Markdown or JSON page).
-    path("favicon.ico", RedirectView.as_view(url=static("core/favicon.svg"), permanent=True)),
+    path("favicon.ico", favicon),
     path("", include("workspace.urls")),
     path("", include("governance.urls")),
     path("admin/", admin.site.urls),
