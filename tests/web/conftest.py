@@ -27,10 +27,13 @@ AXE_JS = Path(__file__).resolve().parent.parent / "vendor" / "axe-core" / "axe.m
 LOCALES = {"zh-hant": "zh-TW", "en": "en-GB"}
 
 
-# Every journey module: `pytestmark = JOURNEY`. The django_db marker makes pytest-django create
-# the test database; _django_db_helper below keeps it from wrapping each test in a transaction
-# (the live server's writes must be committed, and the module's world must outlive a test).
-JOURNEY = [pytest.mark.browser, pytest.mark.django_db]
+def journey(module: str) -> list:
+    """The marks of a journey module (`pytestmark = journey(__name__)`). django_db makes
+    pytest-django create the test database (_django_db_helper below keeps it from wrapping each
+    test in a transaction: the live server's writes must be committed and the module's world
+    outlive a test); xdist_group keeps the module on one worker (`--dist loadgroup`), so its
+    world is built once."""
+    return [pytest.mark.browser, pytest.mark.django_db, pytest.mark.xdist_group(module)]
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ from governance import services
 from governance.choices import MappingStatus, ReviewStatus, VersionStatus
 from governance.models import Committee, FieldDefinition, Vote
 from governance.workflow import cast_vote, reviews_of
-from tests.web.conftest import JOURNEY, assert_accessible
+from tests.web.conftest import assert_accessible, journey
 
-pytestmark = JOURNEY
+pytestmark = journey(__name__)
 
 
 def person(username: str):

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.web.conftest import JOURNEY, assert_accessible, log_in
+from tests.web.conftest import assert_accessible, journey, log_in
 
-pytestmark = JOURNEY
+pytestmark = journey(__name__)
 
 PEOPLE = [
     ("admin", "Administrator"),

@@ -18,9 +18,9 @@ from governance import services
 from governance.choices import ReviewStatus
 from governance.models import Committee, FieldDefinition, Meeting
 from governance.workflow import reviews_of
-from tests.web.conftest import JOURNEY, assert_accessible
+from tests.web.conftest import assert_accessible, journey
 
-pytestmark = JOURNEY
+pytestmark = journey(__name__)
 
 CATALOGUE = Path(settings.LOCALE_PATHS[0]) / "zh_Hant" / "LC_MESSAGES" / "django.po"
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]")
