@@ -118,6 +118,20 @@ def site(browser, django_db_setup, django_db_blocker):
             server.stop()
             call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
             connection.creation.deserialize_db_from_string(clean)
+            _reset_sequences(connection)
+
+
+def _reset_sequences(connection) -> None:
+    """After rows came back with their ids, PostgreSQL's sequences (restarted by the flush)
+    must move past them, as loaddata does."""
+    from django.apps import apps
+    from django.core.management.color import no_style
+
+    statements = connection.ops.sequence_reset_sql(no_style(), apps.get_models())
+    if statements:
+        with connection.cursor() as cursor:
+            for sql in statements:
+                cursor.execute(sql)
 
 
 @dataclass
