@@ -3,10 +3,18 @@ and its OpenAPI schema."""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.api.views import HealthView
+
+
+def favicon(request):
+    # Resolved per request: the hashed name exists only once collectstatic has run.
+    return redirect(static("core/favicon.svg"), permanent=True)
+
 
 api_v1 = [
     path("health/", HealthView.as_view(), name="health"),
@@ -22,6 +30,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Browsers ask for /favicon.ico whatever the page says (e.g. on a Markdown or JSON page).
+    path("favicon.ico", favicon),
     path("", include("workspace.urls")),
     path("", include("governance.urls")),
     path("admin/", admin.site.urls),

@@ -8,6 +8,7 @@ import re
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Field
@@ -132,11 +133,11 @@ class DefinitionForm(forms.Form):
     )
     steward = forms.ModelChoiceField(
         label=_("Steward"), queryset=get_user_model().objects.none(), required=False,
-        to_field_name="username",
+        to_field_name="username", empty_label=_("— not stated —"),
     )  # fmt: skip
     owner = forms.ModelChoiceField(
         label=_("Owner"), queryset=get_user_model().objects.none(), required=False,
-        to_field_name="username",
+        to_field_name="username", empty_label=_("— not stated —"),
     )  # fmt: skip
     change_note = forms.CharField(
         label=_("What this version changes, and why"),
@@ -214,9 +215,20 @@ class MappingRowForm(forms.Form):
         label=_("Grain of this field"), choices=_blank(Grain.choices), required=False
     )
 
-    def __init__(self, *args, user=None, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.user = user
+        # Field search as you type: htmx fills the datalist the box suggests from with the
+        # fields the person may read (htmx sends the box's own name and value).
+        self.fields["field"].widget.attrs.update(
+            {
+                "list": "field-options",
+                "autocomplete": "off",
+                "hx-get": reverse("definition-field-search"),
+                "hx-trigger": "input changed delay:300ms",
+                "hx-target": "#field-options",
+                "hx-swap": "innerHTML",
+            }
+        )
 
 
 MappingRowFormSet = forms.formset_factory(MappingRowForm, extra=3, max_num=20)

@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.models import AppendOnlyModel, KeyedQuerySet, TimeStampedModel
 from governance.choices import (
@@ -39,9 +40,9 @@ USER = settings.AUTH_USER_MODEL
 
 definition_key_validator = RegexValidator(
     r"^[a-z][a-z0-9_]*\Z",
-    "A definition key is a slug: lower-case letters, digits and '_', starting with a letter.",
+    _("A definition key is a slug: lower-case letters, digits and '_', starting with a letter."),
 )
-currency_validator = RegexValidator(r"^[A-Z]{3}\Z", "A currency is an ISO 4217 code, e.g. TWD.")
+currency_validator = RegexValidator(r"^[A-Z]{3}\Z", _("A currency is an ISO 4217 code, e.g. TWD."))
 
 # The version that is in force: exactly one per definition at most (a database constraint).
 EFFECTIVE_STATUSES = (
@@ -126,7 +127,7 @@ class Committee(TimeStampedModel):
             models.UniqueConstraint(
                 Lower("name"),
                 name="committee_name_ci_unique",
-                violation_error_message="A committee with this name already exists.",
+                violation_error_message=_("A committee with this name already exists."),
             ),
             models.CheckConstraint(
                 condition=Q(min_approvals__gte=1), name="committee_min_approvals_positive"
@@ -193,7 +194,7 @@ class DecisionRule(models.Model):
             models.UniqueConstraint(
                 fields=["committee", "subject_kind"],
                 name="decisionrule_once_per_kind",
-                violation_error_message="This committee already has a rule for this kind.",
+                violation_error_message=_("This committee already has a rule for this kind."),
             ),
         ]
 
@@ -458,13 +459,13 @@ class FieldMapping(TimeStampedModel):
                 fields=["field"],
                 condition=Q(status=MappingStatus.APPROVED),
                 name="fieldmapping_one_approved_per_field",
-                violation_error_message="This field already has an approved mapping.",
+                violation_error_message=_("This field already has an approved mapping."),
             ),
             models.UniqueConstraint(
                 fields=["field", "definition"],
                 condition=~Q(status__in=[MappingStatus.REJECTED, MappingStatus.RETIRED]),
                 name="fieldmapping_one_live_per_pair",
-                violation_error_message="This field is already mapped to this definition.",
+                violation_error_message=_("This field is already mapped to this definition."),
             ),
         ]
         indexes = [
@@ -664,7 +665,7 @@ class Ownership(models.Model):
                 condition=Q(system__isnull=False, dataset__isnull=True)
                 | Q(system__isnull=True, dataset__isnull=False),
                 name="ownership_one_target",
-                violation_error_message="An ownership names either a system or a dataset.",
+                violation_error_message=_("An ownership names either a system or a dataset."),
             ),
             models.UniqueConstraint(
                 fields=["system", "user", "role"], name="ownership_system_once"
@@ -702,7 +703,7 @@ class Meeting(models.Model):
             models.UniqueConstraint(
                 fields=["committee", "held_on"],
                 name="meeting_once_a_day",
-                violation_error_message="This committee already has a meeting on that day.",
+                violation_error_message=_("This committee already has a meeting on that day."),
             ),
         ]
 

@@ -24,11 +24,11 @@ urlpatterns = [
     ),
     path("reviews/", views.review_queue, name="reviews-page"),
     path("reviews/<int:pk>/", views.review_detail, name="review-page"),
-    path("reviews/<int:pk>/vote/", views.review_vote, name="review-vote"),
+    path("reviews/<int:pk>/vote/", views.review_vote, name="review-vote-page"),
     path("committees/<int:pk>/agenda/", views.agenda, name="agenda-page"),
     path("committees/<int:pk>/agenda.md", views.agenda_markdown, name="agenda-markdown"),
     path("committees/<int:pk>/meetings/", views.meeting_new, name="meeting-new"),
     path("committees/<int:pk>/meetings/<int:meeting_pk>/", views.minutes, name="minutes-page"),
     path("conflicts/", views.conflicts, name="conflicts-page"),
-    path("conflicts/resolve/", views.conflict_resolve, name="conflict-resolve"),
+    path("conflicts/resolve/", views.conflict_resolve, name="conflict-resolve-page"),
 ]

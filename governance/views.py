@@ -210,13 +210,23 @@ def definition_detail(request, key: str):
             "conflicts": found,
             "open_review": open_reviews[0] if open_reviews else None,
             "actions": queries.available_actions(user, definition),
-            "may_edit": may_edit_definition(user, definition),
+            "may_edit": may_edit_definition(user, definition) and _revisable(definition, pending),
+            "editing_draft": pending is not None,
             "panels": panels_for("definition", request, definition),
             "breadcrumbs": breadcrumbs(
                 (_("Glossary"), reverse("definitions-page")), (definition.key, "")
             ),
         },
     )
+
+
+def _revisable(definition: FieldDefinition, pending) -> bool:
+    """A version in review is frozen until it is decided or withdrawn; a deprecated or retired
+    definition is no longer revised (services._revise refuses both)."""
+    if pending is not None:
+        return pending.status in (VersionStatus.DRAFT, VersionStatus.CHANGES_REQUESTED)
+    base = definition.effective_version or definition.latest_version
+    return base is None or base.status not in (VersionStatus.DEPRECATED, VersionStatus.RETIRED)
 
 
 def _visible_fields(user):
@@ -379,8 +389,12 @@ def _show_proposal_error(form, rows, exc) -> None:
 
 @login_required
 def field_search(request):
-    """htmx: the fields matching what is typed, as options of the field box's datalist."""
-    refs = field_choices_for(request.user, request.GET.get("q", ""))
+    """htmx: the fields matching what is typed, as options of the field box's datalist (the
+    text comes as `q`, or as the value of the mapping row's field box that asks)."""
+    typed = request.GET.get("q") or next(
+        (value for name, value in request.GET.items() if name.endswith("-field")), ""
+    )
+    refs = field_choices_for(request.user, typed)
     return render(request, "governance/_field_options.html", {"refs": refs})
 
 
@@ -545,6 +559,7 @@ def review_detail(request, pk: int):
         "governance/review.html",
         {
             **item,
+            "item": item,
             "subject": described,
             "votes": list(review.votes.all()),
             "vote_form": VoteForm(),
@@ -557,7 +572,16 @@ def review_detail(request, pk: int):
 
 
 def _describe(subject) -> dict:
-    return workflow_for(subject).describe(subject, {})
+    described = workflow_for(subject).describe(subject, {})
+    return {**described, "conflicts": _conflicts_by_summary(described.get("conflicts", []))}
+
+
+def _conflicts_by_summary(found: list) -> list:
+    """The detected conflicts behind summaries (or their rows), so that the page can word them
+    in the reader's language; a summary no longer detected stays as it is."""
+    detected = {c.summary: c for c in reports.detected_conflicts()}
+    summaries = (row["summary"] if isinstance(row, dict) else row for row in found)
+    return [detected.get(summary, summary) for summary in summaries]
 
 
 def _subject_url(review: Review) -> str:
@@ -628,6 +652,8 @@ def agenda(request, pk: int):
     """What awaits the committee, what it decided since its last meeting; printable."""
     committee = _committee(request, pk)
     data = reports.agenda(committee)
+    for item in data["awaiting_decision"]:
+        item["conflicts"] = _conflicts_by_summary(item["conflicts"])
     last = committee.meetings.order_by("-held_on").first()
     since = reports.decided_since(committee, last.held_on if last else None)
     return render(

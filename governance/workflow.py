@@ -55,6 +55,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.audit import Actor, record_change, snapshot
 from core.choices import ChangeAction
@@ -565,16 +566,21 @@ def cast_vote(actor: Actor, review: Review, choice: str, comment: str = "") -> t
     user = actor.user_or_none
     check_may_vote(user, review)
     if choice not in VoteChoice.values:
-        raise ValidationError({"choice": f"Choose one of {', '.join(VoteChoice.values)}."})
+        raise ValidationError(
+            {"choice": _("Choose one of %(choices)s.") % {"choices": ", ".join(VoteChoice.values)}}
+        )
     comment = (comment or "").strip()
     if choice != VoteChoice.APPROVE and not comment:
         raise ValidationError(
-            {"comment": "Say why: rejecting or requesting changes needs a comment."}
+            {"comment": _("Say why: rejecting or requesting changes needs a comment.")}
         )
     if not review.is_open:
-        raise ReviewClosed(f"Review #{review.pk} is closed ({review.status}).")
+        raise ReviewClosed(
+            _("Review #%(n)s is closed (%(status)s).")
+            % {"n": review.pk, "status": review.get_status_display()}
+        )
     if review.votes.filter(voter=user).exists():
-        raise AlreadyVoted(f"You have already voted on review #{review.pk}.")
+        raise AlreadyVoted(_("You have already voted on review #%(n)s.") % {"n": review.pk})
     vote = Vote.objects.create(review=review, voter=user, choice=choice, comment=comment)
     record_change(actor, ChangeAction.CREATE, vote)
     rule = rule_of(review)
@@ -610,7 +616,10 @@ def override(actor: Actor, review: Review, decision: str, reason: str) -> Review
         raise ValidationError({"reason": "An emergency override must name its reason."})
     review = Review.objects.select_for_update().get(pk=review.pk)
     if not review.is_open:
-        raise ReviewClosed(f"Review #{review.pk} is closed ({review.status}).")
+        raise ReviewClosed(
+            _("Review #%(n)s is closed (%(status)s).")
+            % {"n": review.pk, "status": review.get_status_display()}
+        )
     review.overridden = True
     review.override_reason = reason.strip()
     outcome = OUTCOME_OF_VOTE[decision]

@@ -106,10 +106,10 @@ def _ranked(queryset: QuerySet, query: str, fields: tuple[str, ...], key: str) -
     return queryset.filter(contains).annotate(rank=exact + position)
 
 
-def _best(queryset: QuerySet) -> QuerySet:
-    return queryset.order_by("-rank", Lower(queryset.model._meta.ordering[0].lstrip("-")))[
-        :PER_KIND
-    ]
+def _best(queryset: QuerySet, key: str) -> QuerySet:
+    # Ties by the natural key (a model's default ordering may start with a foreign key, which
+    # PostgreSQL cannot lower()).
+    return queryset.order_by("-rank", Lower(key), "pk")[:PER_KIND]
 
 
 # Per kind ---------------------------------------------------------------------------------------
@@ -122,7 +122,7 @@ def _systems(user, query: str) -> list[Hit]:
     return [
         Hit("system", f"{s.name} ({s.key})", s.key, s.description[:200],
             page_url("system", s.key), s.rank)
-        for s in _best(rows)
+        for s in _best(rows, "key")
     ]  # fmt: skip
 
 
@@ -136,7 +136,7 @@ def _datasets(user, query: str) -> list[Hit]:
     return [
         Hit("dataset", d.ref, d.ref, d.description[:200],
             page_url("dataset", d.ref), d.rank)
-        for d in _best(rows)
+        for d in _best(rows, "name")
     ]  # fmt: skip
 
 
@@ -152,7 +152,7 @@ def _fields(user, query: str) -> list[Hit]:
     return [
         Hit("field", f.ref, f.ref, f.description[:200] or f.data_type,
             page_url("field", f.ref), f.rank)
-        for f in _best(rows)
+        for f in _best(rows, "name")
     ]  # fmt: skip
 
 
@@ -187,7 +187,7 @@ def _jobs(user, query: str) -> list[Hit]:
     return [
         Hit("job", f"{j.name} ({j.key})", j.key, j.description[:200],
             page_url("job", j.key), j.rank)
-        for j in _best(rows)
+        for j in _best(rows, "key")
     ]  # fmt: skip
 
 
@@ -201,7 +201,7 @@ def _contracts(user, query: str) -> list[Hit]:
     return [
         Hit("contract", f"{c.name} ({c.key})", c.key, c.description[:200],
             page_url("contract", c.key), c.rank)
-        for c in _best(rows)
+        for c in _best(rows, "key")
     ]  # fmt: skip
 
 
