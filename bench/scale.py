@@ -564,7 +564,7 @@ def measure(args, world: dict) -> dict:
             definition_transition(admin, d, "submit")
             review = Review.objects.filter(object_id=d.versions.get().pk).latest("id")
             elapsed, decision = first_after(
-                lambda review=review: workflow.override(admin, review, "approved", "bench"),
+                lambda review=review: workflow.override(admin, review, "approve", "bench"),
                 m.field.ref,
             )
             assert decision["definition"] and decision["definition"]["key"] == d.key, decision

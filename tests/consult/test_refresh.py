@@ -87,7 +87,7 @@ class NextConsultOnEveryWorkerTests(ConsultTestCase):
         CommitteeMembership.objects.create(committee=board, user=self.committee)
         definition_transition(Actor(self.admin), d, "submit")
         review = Review.objects.filter(object_id=d.versions.get().pk).latest("id")
-        workflow.override(Actor(self.admin), review, "approved", "needed today")
+        workflow.override(Actor(self.admin), review, "approve", "needed today")
         for decision in self.both(POSTCODE):
             self.assertEqual(decision["decision"], "allow")
             self.assertEqual(decision["definition"]["key"], "postcode")
