@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 from django.core.management import CommandError, call_command
 from jsonschema import Draft201909Validator
+from open_data_contract_standard.model import OpenDataContractStandard
 
 from core.audit import Actor
 from core.models import ChangeRecord
@@ -73,6 +74,11 @@ class ExportTests(OdcsTestCase):
         self.assertEqual(doc["kind"], "DataContract")
         self.assertEqual(doc["id"], "pos-sales-nightly")
         self.assertEqual(doc["version"], f"{self.rich.number}.0.0")
+
+    def test_the_standards_own_models_read_an_export_back_unchanged(self):
+        doc = self.export(self.as_(self.vendor), self.rich.number)
+        model = OpenDataContractStandard.model_validate(doc)
+        self.assertEqual(model.model_dump(exclude_none=True, by_alias=True), doc)
 
     def test_yaml_is_the_default_and_json_is_the_same_document(self):
         client = self.as_(self.vendor)
