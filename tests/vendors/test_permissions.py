@@ -14,7 +14,7 @@ from django.utils import timezone
 from core.audit import Actor
 from tests.personas import EndpointPermissionKit, Op, make_user, personas, read
 from tests.vendors.helpers import API, VendorTestCase, document, payload
-from vendors import services
+from vendors import odcs, services
 from vendors.models import ContractVersion
 
 # The company's roles read every vendor record; a vendor's users read their own vendor's.
@@ -89,6 +89,10 @@ class VendorPermissionTests(EndpointPermissionKit, VendorTestCase):
              POSCO_READERS),
         read(API + "contracts/{key}/printable/", API + "contracts/pos-sales-nightly/printable/",
              POSCO_READERS),
+        read(API + "contracts/{key}/odcs/", API + "contracts/pos-sales-nightly/odcs/",
+             POSCO_READERS),
+        Op("post", API + "contracts/{key}/odcs/", API + "contracts/pos-sales-nightly/odcs/",
+           KEEPERS, POSCO_READERS, success=201, body=lambda t: odcs.export(t.pos_v1)),
         # Versions
         read(API + "versions/", API + "versions/", POSCO_READERS,
              shows=lambda t: ("id", t.pos_v1.pk)),

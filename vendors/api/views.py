@@ -7,8 +7,9 @@ import json
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import generics, renderers, serializers, status
+from rest_framework import generics, parsers, renderers, serializers, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ParseError
 from rest_framework.response import Response
 
 from catalog.models import Field, SourceSystem
@@ -17,7 +18,8 @@ from core.errors import Invalid, NotFound, PermissionDenied, summary
 from core.lookups import get_visible
 from core.permissions import visible
 from governance.api.workflow import ReasonSerializer, StatusChangeSerializer, WorkflowViewSet
-from vendors import adapters, services
+from vendors import adapters, odcs, services
+from vendors.api.odcs import import_document
 from vendors.api.serializers import (
     ContactSerializer,
     ContractSerializer,
@@ -72,6 +74,23 @@ class MarkdownRenderer(DocumentRenderer):
 class HtmlRenderer(DocumentRenderer):
     media_type = "text/html"
     format = "html"
+
+
+class YamlRenderer(DocumentRenderer):
+    media_type = "application/yaml"
+    format = "yaml"
+
+
+class YamlParser(parsers.BaseParser):
+    """An ODCS document as YAML (JSON is YAML too)."""
+
+    media_type = "application/yaml"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return odcs.parse(stream.read().decode("utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ParseError(str(exc)) from None
 
 
 class VendorViewSet(VendorViewSetBase):
@@ -155,6 +174,53 @@ class ContractViewSet(VendorViewSetBase):
         """The contract as a printable HTML page."""
         version = pick_version(self.get_object(), request.query_params.get("version"))
         return HttpResponse(render_html(version), content_type="text/html; charset=utf-8")
+
+    @extend_schema(
+        methods=["GET"],
+        description="The version as an Open Data Contract Standard (ODCS v3) document, YAML "
+        "unless JSON is asked for (`?format=json` or `Accept: application/json`).",
+        parameters=[
+            VERSION_PARAM,
+            OpenApiParameter("format", str, enum=["yaml", "json"], description="Default yaml"),
+        ],
+        responses={
+            (200, "application/yaml"): OpenApiTypes.STR,
+            (200, "application/json"): OpenApiTypes.OBJECT,
+        },
+    )
+    @extend_schema(
+        methods=["POST"],
+        description="An ODCS v3 document (YAML or JSON) becomes a new draft version of this "
+        "contract; refused with every problem at its path in the document, nothing written.",
+        request={"application/yaml": OpenApiTypes.STR, "application/json": OpenApiTypes.OBJECT},
+        responses={201: ContractVersionSerializer},
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        renderer_classes=[renderers.JSONRenderer, YamlRenderer],
+        parser_classes=[parsers.JSONParser, YamlParser],
+    )
+    def odcs(self, request, key=None):
+        """GET: the version as an Open Data Contract Standard (ODCS v3) document, YAML or JSON.
+        POST: an ODCS document (YAML or JSON) becomes a new draft version of this contract;
+        refused with every problem at its path in the document, nothing written."""
+        contract = self.get_object()
+        if request.method == "POST":
+            if not isinstance(request.data, dict):
+                raise Invalid.at("", "An ODCS document is a mapping (apiVersion, kind, id, ...).")
+            version = import_document(self.actor(), contract, request.data)
+            fresh = ContractVersion.objects.select_related(*VERSION_PATHS).get(pk=version.pk)
+            body = ContractVersionSerializer(fresh, context=self.get_serializer_context()).data
+            return Response(body, status=status.HTTP_201_CREATED)
+        version = pick_version(contract, request.query_params.get("version"))
+        # YAML unless JSON is asked for; refusals and the created version are JSON.
+        wants_json = "application/json" in request.headers.get("Accept", "")
+        fmt = request.query_params.get("format") or ("json" if wants_json else "yaml")
+        return HttpResponse(
+            odcs.dump(odcs.export(version), fmt),
+            content_type=f"application/{fmt}; charset=utf-8",
+        )
 
 
 TRANSITION_RESPONSES = {"request": ReasonSerializer, "responses": ContractVersionSerializer}
