@@ -140,7 +140,7 @@ class IndirectReadTests(ConsultQueryTestCase):
             {"field": "crm:public.contacts.phone", "type": "INDIRECT", "subtype": "JOIN"},
             member["sources"],
         )
-        self.assertEqual(member["decision"], "deny")
+        self.assertEqual((member["decision"], member["obligations"]), ("deny", []))
 
     def test_a_join_on_an_unknown_table_is_denied_by_its_unregistered_columns(self):
         body = self.answer(
