@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
+from catalog.choices import Status
 from catalog.models import Dataset, Field, SourceSystem
 from catalog.refs import format_field_ref
 from consult import services
@@ -50,7 +51,9 @@ class TableResolver:
         if ":" in name:
             key, _, rest = name.partition(":")
             return datasets.filter(system__key=key, name=rest).first()
-        registered = list(datasets.filter(name=name, discovered=False))
+        named = datasets.filter(name=name, discovered=False)
+        # A removed dataset counts only when no other system has the name in use (as lineage).
+        registered = list(named.exclude(status=Status.REMOVED)) or list(named)
         if len(registered) > 1:
             self.ambiguous[name] = sorted(d.system.key for d in registered)
             return None
@@ -175,6 +178,11 @@ def consult_query(
         if source not in sources:
             sources.append(source)
     refs = list(dict.fromkeys(s["field"] for sources in outputs.values() for s in sources))
+    # A table the catalog does not know is decided even when no column of it is traced
+    # (`SELECT 1 FROM t`): reading it at all needs a decision, and there is none to give.
+    for name in result["tables"]["read"]:
+        if resolver.dataset(name) is None and not any(r.startswith(f"{name}.") for r in refs):
+            refs.append(f"{name}.{STAR}")
     body = (
         services.consult(
             consumer, purpose, refs, request_id=request_id, snap=snap, subjects=subjects

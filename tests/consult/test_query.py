@@ -151,6 +151,12 @@ class IndirectReadTests(ConsultQueryTestCase):
         self.assertEqual(self.codes(d), ["unregistered_field"])
         self.assertEqual(body["verdict"], "deny")
 
+    def test_an_unknown_table_no_column_of_which_is_traced_is_still_denied(self):
+        body = self.answer("SELECT 1 AS one FROM loyalty.cards")
+        self.assertEqual([d["field"] for d in body["decisions"]], ["loyalty.cards.*"])
+        self.assertEqual(self.codes(body["decisions"][0]), ["unregistered_field"])
+        self.assertEqual(body["verdict"], "deny")
+
 
 class NamesAndStarTests(ConsultQueryTestCase):
     def test_star_expands_to_every_catalog_column_of_the_table(self):
@@ -171,6 +177,12 @@ class NamesAndStarTests(ConsultQueryTestCase):
     def test_count_star_of_a_known_table_reads_no_column(self):
         body = self.answer("SELECT count(*) AS n FROM sales.transactions")
         self.assertEqual((body["decisions"], body["verdict"]), ([], "allow"))
+
+    def test_a_removed_dataset_does_not_make_a_name_ambiguous(self):
+        crm = SourceSystem.objects.get(key="crm")
+        Dataset.objects.create(system=crm, name="dw.customer_dim", status="removed")
+        body = self.answer("SELECT email FROM dw.customer_dim")
+        self.assertEqual([d["field"] for d in body["decisions"]], ["dw:dw.customer_dim.email"])
 
     def test_a_table_name_several_systems_hold_is_a_400_naming_them(self):
         self.answer("SELECT email FROM dw.customer_dim")  # one system: fine
