@@ -21,10 +21,14 @@ from consult.models import (
 from consult.services import is_consumer
 from core.api.serializers import (
     ChoiceField,
+    ErrorItemSerializer,
+    ErrorSerializer,
     ModelSerializer,
     StrictSerializer,
     ValidatedModelSerializer,
 )
+from lineage.api.serializers import StrictCharField
+from lineage.choices import Dialect
 
 DECISION_HELP = "One of: " + ", ".join(Decision.values)
 # The most fields one consult may ask about.
@@ -268,3 +272,89 @@ class DecisionLogSerializer(ModelSerializer):
             "request_id",
         ]
         read_only_fields = fields
+
+
+# Consult by query ------------------------------------------------------------------------------
+
+
+class ConsultQueryRequestSerializer(StrictSerializer):
+    purpose = serializers.CharField(
+        max_length=60,
+        help_text="A key from /api/v1/consult/purposes/",
+        error_messages={"required": "Required: a purpose key (a string)."},
+    )
+    sql = StrictCharField(
+        trim_whitespace=False,
+        help_text="One SELECT (no statement that writes). At most LINEAGE_SQL_MAX_BYTES bytes, "
+        "parsed within LINEAGE_PARSE_SECONDS: beyond them a 413 or 422 naming the limit. SQL "
+        "that does not parse is a 400 naming its line and column.",
+    )
+    dialect = ChoiceField(
+        choices=Dialect.choices, default=Dialect.POSTGRES, help_text="The query's SQL dialect"
+    )
+
+    validate_purpose = ConsultRequestSerializer.validate_purpose
+
+    def validate_sql(self, value):
+        if not value.strip():
+            raise serializers.ValidationError("This field may not be blank.")
+        return value
+
+
+class QuerySourceSerializer(serializers.Serializer):
+    field = serializers.CharField(
+        help_text="A catalog field reference, or the column as the query names it when its "
+        "table is not in the catalog"
+    )
+    type = serializers.CharField(help_text="DIRECT (feeds the values) or INDIRECT")
+    subtype = serializers.CharField(
+        help_text="IDENTITY, TRANSFORMATION, AGGREGATION; JOIN, FILTER, GROUP_BY, SORT, WINDOW, "
+        "CONDITIONAL"
+    )
+    masking = serializers.BooleanField(
+        required=False, help_text="Present and true when the query masks the column itself"
+    )
+
+
+class QueryOutputSerializer(serializers.Serializer):
+    column = serializers.CharField(help_text="The output column's name in the query's result")
+    sources = QuerySourceSerializer(many=True)
+    obligations = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="The obligations of the fields feeding this column's values (DIRECT)",
+    )
+    decision = serializers.CharField(
+        help_text="deny when any source (direct or indirect) is denied; else "
+        "allow_with_obligations when it carries obligations; else allow"
+    )
+
+
+class QueryTableSerializer(serializers.Serializer):
+    table = serializers.CharField(help_text="As the query names it")
+    dataset = serializers.CharField(
+        allow_null=True, help_text="The catalog dataset it resolves to; null when none"
+    )
+
+
+class ConsultQueryResponseSerializer(serializers.Serializer):
+    catalog_version = serializers.IntegerField()
+    verdict = serializers.CharField(
+        help_text="deny when any column read is denied; else allow_with_obligations when any "
+        "carries obligations; else allow"
+    )
+    tables = QueryTableSerializer(many=True)
+    decisions = ConsultDecisionSerializer(
+        many=True, help_text="One per column the query reads, as POST /api/v1/consult/ decides"
+    )
+    outputs = QueryOutputSerializer(many=True)
+
+
+class SqlErrorItemSerializer(ErrorItemSerializer):
+    line = serializers.IntegerField(required=False, help_text="Where in the SQL, from 1")
+    column = serializers.IntegerField(required=False, help_text="Where on that line, from 1")
+
+
+class SqlErrorSerializer(ErrorSerializer):
+    """The error shape, its items placing a problem of the SQL at its line and column."""
+
+    errors = SqlErrorItemSerializer(many=True)

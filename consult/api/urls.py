@@ -3,6 +3,7 @@ from django.urls import path
 from consult.api.views import (
     AccessPolicyViewSet,
     ClassificationViewSet,
+    ConsultQueryView,
     ConsultView,
     DecisionLogViewSet,
     DefinitionClassificationViewSet,
@@ -26,6 +27,7 @@ router.register(
 
 urlpatterns = [
     path("", ConsultView.as_view(), name="consult"),
+    path("query/", ConsultQueryView.as_view(), name="consult-query"),
     path("what-if/", WhatIfView.as_view(), name="consult-what-if"),
     path(
         "definitions/<str:key>/sources/",

@@ -3,17 +3,19 @@ and the policies, purposes, classifications and decision log behind them."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.models import Field
-from consult import adapters, services
+from consult import adapters, query, services
 from consult.api.serializers import (
     AccessPolicySerializer,
     ClassificationSerializer,
+    ConsultQueryRequestSerializer,
+    ConsultQueryResponseSerializer,
     ConsultRequestSerializer,
     ConsultResponseSerializer,
     DecisionLogSerializer,
@@ -22,6 +24,7 @@ from consult.api.serializers import (
     FieldLabelsSerializer,
     PurposeSerializer,
     SetLabelSerializer,
+    SqlErrorSerializer,
     WhatIfRequestSerializer,
 )
 from consult.filtersets import AccessPolicyFilterSet, DecisionLogFilterSet
@@ -42,6 +45,7 @@ from governance import workflow
 from governance.api.serializers import VoteInputSerializer
 from governance.api.workflow import ReasonSerializer, StatusChangeSerializer, WorkflowViewSet
 from governance.workflow import ReviewClosed
+from lineage.api.views import LIMIT_RESPONSES
 
 
 class HasPerm(permissions.BasePermission):
@@ -74,6 +78,45 @@ class ConsultView(APIView):
             subjects=who.subjects,
         )
         return Response(body)
+
+
+class ConsultQueryView(APIView):
+    """Decide, for the authenticated consumer, whether it may run a query for a purpose: every
+    catalog column the query reads, the obligations on each output column, one verdict. Needs
+    what POST /api/v1/consult/ needs; its decisions are logged the same way."""
+
+    @extend_schema(
+        request=ConsultQueryRequestSerializer,
+        responses={
+            200: ConsultQueryResponseSerializer,
+            400: OpenApiResponse(
+                SqlErrorSerializer,
+                description="`invalid`: a bad body; SQL that does not parse (its line and "
+                "column), a statement that writes, more than one statement, or a table name "
+                "several systems hold.",
+            ),
+            **LIMIT_RESPONSES,
+        },
+    )
+    def post(self, request):
+        who = services.caller(request.user)
+        if not who.allowed:
+            raise PermissionDenied("Only consumer services consult.")
+        snap = get_snapshot()
+        body = ConsultQueryRequestSerializer(data=request.data, context={"snapshot": snap})
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        return Response(
+            query.consult_query(
+                request.user,
+                data["purpose"],
+                data["sql"],
+                data["dialect"],
+                request_id=getattr(request, "request_id", ""),
+                snap=snap,
+                subjects=who.subjects,
+            )
+        )
 
 
 class WhatIfView(APIView):

@@ -31,6 +31,8 @@ def policy_url(attr: str, suffix: str = ""):
 class ConsultPermissionTests(EndpointPermissionKit, ConsultTestCase):
     OPS = [
         Op("post", API, API, personas("consumer", "admin"), collection=True, body=ASK),
+        Op("post", API + "query/", API + "query/", personas("consumer", "admin"), collection=True,
+           body={"purpose": "profile_unification", "sql": "SELECT email FROM public.contacts"}),
         Op("post", API + "what-if/", API + "what-if/", COMMITTEE, collection=True,
            body={**ASK, "consumer": "consumer"}),
         read(API + "classifications/", API + "classifications/", CONSULT_READERS,
