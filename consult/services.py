@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -275,33 +276,31 @@ class Caller(NamedTuple):
     allowed: bool  # holds the permission asked about
 
 
-_PERMISSION_IDS: dict[str, int] = {}
-
-
 def caller(user, perm: str = "consult.consult_fields") -> Caller:
     """Who is asking (its groups, whether it holds `perm` through one of them, directly or as a
     superuser), in one raw query: this runs on every consult, where ORM query building and one
     round trip per question cost more than the decision itself."""
-    if perm not in _PERMISSION_IDS:
-        app_label, codename = perm.split(".")
-        _PERMISSION_IDS[perm] = Permission.objects.get(
-            content_type__app_label=app_label, codename=codename
-        ).pk
+    # The permission is found by name in the same query, not by an id cached in the process:
+    # ids change when permissions are recreated (a flushed test database, a restored dump).
+    app_label, codename = perm.split(".")
     User = type(user)
     user_groups = User.groups.through._meta.db_table
     group_perms = Group.permissions.through._meta.db_table
     user_perms = User.user_permissions.through._meta.db_table
+    permission = (
+        f"(SELECT p.id FROM {Permission._meta.db_table} p JOIN {ContentType._meta.db_table} ct "
+        f"ON ct.id = p.content_type_id WHERE ct.app_label = %s AND p.codename = %s)"
+    )
     # Rows: (group id, holds perm) per group; (NULL, holds perm directly).
     sql = (
         f"SELECT ug.group_id, CASE WHEN EXISTS (SELECT 1 FROM {group_perms} gp "
-        f"WHERE gp.group_id = ug.group_id AND gp.permission_id = %s) THEN 1 ELSE 0 END "
+        f"WHERE gp.group_id = ug.group_id AND gp.permission_id IN {permission}) THEN 1 ELSE 0 END "
         f"FROM {user_groups} ug WHERE ug.user_id = %s "
         f"UNION ALL SELECT NULL, CASE WHEN EXISTS (SELECT 1 FROM {user_perms} up "
-        f"WHERE up.user_id = %s AND up.permission_id = %s) THEN 1 ELSE 0 END"
+        f"WHERE up.user_id = %s AND up.permission_id IN {permission}) THEN 1 ELSE 0 END"
     )
-    pid = _PERMISSION_IDS[perm]
     with transaction.get_connection().cursor() as cursor:
-        cursor.execute(sql, [pid, user.pk, user.pk, pid])
+        cursor.execute(sql, [app_label, codename, user.pk, user.pk, app_label, codename])
         rows = cursor.fetchall()
     groups = sorted(g for g, _ in rows if g is not None)
     allowed = user.is_active and (user.is_superuser or any(held for _, held in rows))

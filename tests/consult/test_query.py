@@ -7,7 +7,6 @@ from django.test import override_settings
 
 from catalog.models import Dataset, SourceSystem
 from consult.models import DecisionLog
-from consult.services import flush_decision_log
 from tests.consult.helpers import CONSULT_URL, ConsultTestCase, deny
 
 QUERY_URL = "/api/v1/consult/query/"
@@ -246,7 +245,6 @@ class BadQueryTests(ConsultQueryTestCase):
 class LoggingAndPermissionTests(ConsultQueryTestCase):
     def test_every_decision_is_logged_like_a_consult(self):
         self.answer("SELECT email, phone FROM public.contacts")
-        flush_decision_log()
         logged = DecisionLog.objects.filter(consumer=self.consumer).order_by("id")
         self.assertEqual(
             [(r.field_ref, r.purpose) for r in logged],
