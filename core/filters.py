@@ -52,3 +52,10 @@ class RefFilter(django_filters.CharFilter):
             except ValueError as exc:
                 raise Invalid.at(self.param or self.field_name, str(exc)) from None
         return qs.filter(**{f"{self.field_name}__in": matches.values("pk")})
+
+
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole number: django-filter's NumberFilter reads decimals, so `?escalation_level=0.5`
+    matched nothing instead of being refused."""
+
+    field_class = forms.IntegerField
