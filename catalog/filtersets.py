@@ -5,7 +5,7 @@ from django.db.models import Q
 
 from catalog.choices import DatasetKind, Environment, Lifecycle, Status, SystemKind
 from catalog.models import Dataset, Field, SourceSystem
-from core.filters import BooleanFilter, RefFilter
+from core.filters import BooleanFilter, IntegerFilter, RefFilter
 
 
 class SearchFilterSet(django_filters.FilterSet):
@@ -40,7 +40,7 @@ class SourceSystemFilterSet(SearchFilterSet):
 class DatasetFilterSet(SearchFilterSet):
     search_fields = ("name", "description")
     system = django_filters.CharFilter(field_name="system__key", lookup_expr="iexact")
-    system_id = django_filters.NumberFilter()
+    system_id = IntegerFilter()
     name = django_filters.CharFilter(lookup_expr="iexact")
     name_contains = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
     kind = django_filters.MultipleChoiceFilter(choices=DatasetKind.choices)
@@ -57,7 +57,7 @@ class FieldFilterSet(SearchFilterSet):
     search_fields = ("name", "description", "dataset__name")
     system = django_filters.CharFilter(field_name="dataset__system__key", lookup_expr="iexact")
     dataset = RefFilter(model=Dataset, label="Dataset (id or system:name)")
-    dataset_id = django_filters.NumberFilter()
+    dataset_id = IntegerFilter()
     name = django_filters.CharFilter(lookup_expr="iexact")
     name_contains = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
     data_type = django_filters.CharFilter(lookup_expr="icontains")

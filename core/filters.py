@@ -3,7 +3,6 @@
 import django_filters
 from django import forms
 from django_filters.constants import EMPTY_VALUES
-from django_filters.rest_framework import DjangoFilterBackend
 
 from core.errors import Invalid
 
@@ -55,19 +54,8 @@ class RefFilter(django_filters.CharFilter):
         return qs.filter(**{f"{self.field_name}__in": matches.values("pk")})
 
 
-class FilterBackend(DjangoFilterBackend):
-    """django-filter's backend, with a refused choice answered by the values it takes (its
-    form says only "Select a valid choice")."""
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole number: django-filter's NumberFilter reads decimals, so `?escalation_level=0.5`
+    matched nothing instead of being refused."""
 
-    def get_filterset(self, request, queryset, view):
-        filterset = super().get_filterset(request, queryset, view)
-        if filterset is not None:
-            for field in filterset.form.fields.values():
-                if isinstance(field, forms.ChoiceField):
-                    values = [str(v) for v, _ in field.choices if v not in EMPTY_VALUES]
-                    field.error_messages["invalid_choice"] = (
-                        '"%(value)s" is not a valid choice; choose one of: '
-                        + ", ".join(values).replace("%", "%%")
-                        + "."
-                    )
-        return filterset
+    field_class = forms.IntegerField

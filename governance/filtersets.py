@@ -5,7 +5,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 
 from catalog.models import Dataset, Field
-from core.filters import BooleanFilter, RefFilter
+from core.filters import BooleanFilter, IntegerFilter, RefFilter
 from governance.choices import Domain, MappingStatus, ReviewStatus, VersionStatus
 from governance.models import DefinitionVersion, FieldDefinition, FieldMapping, Ownership, Review
 
@@ -51,7 +51,7 @@ class MappingFilterSet(django_filters.FilterSet):
 
 class ReviewFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=ReviewStatus.choices)
-    committee = django_filters.NumberFilter(field_name="committee_id")
+    committee = IntegerFilter(field_name="committee_id")
     definition = django_filters.CharFilter(
         method="filter_definition", label="Reviews of the versions of this definition (key)"
     )

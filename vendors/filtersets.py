@@ -4,7 +4,7 @@ see, so filtering by another vendor's key finds nothing."""
 import django_filters
 
 from catalog.filtersets import SearchFilterSet
-from core.filters import BooleanFilter
+from core.filters import BooleanFilter, IntegerFilter
 from vendors.choices import Mechanism, NoticeStatus, VersionStatus
 from vendors.models import (
     ChangeNotice,
@@ -27,7 +27,7 @@ class VendorFilterSet(SearchFilterSet):
 class ContactFilterSet(SearchFilterSet):
     search_fields = ("name", "role", "email")
     vendor = django_filters.CharFilter(field_name="vendor__key", lookup_expr="iexact")
-    escalation_level = django_filters.NumberFilter()
+    escalation_level = IntegerFilter()
 
     class Meta:
         model = VendorContact

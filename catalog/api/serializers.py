@@ -1,6 +1,6 @@
 """Catalog representations: brief nested objects for parents, natural keys for references."""
 
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 
@@ -36,7 +36,7 @@ class BriefDatasetSerializer(ModelSerializer):
         fields = ["id", "url", "ref", "name", "kind", "system"]
 
 
-class SystemKeyField(serializers.CharField):
+class SystemKeyField(JsonStringField):
     """A system key, read in lower case before the slug check (as SourceSystem.clean_fields)."""
 
     def to_internal_value(self, data):
@@ -95,6 +95,20 @@ class VisibleSystemField(serializers.SlugRelatedField):
         except (TypeError, ValueError):
             raise serializers.ValidationError("Expected a system key.") from None
 
+    def to_representation(self, value):
+        return BriefSystemSerializer(value, context=self.context).data
+
+
+class VisibleSystemFieldSchema(OpenApiSerializerFieldExtension):
+    """Written as a system key, read back as a brief system."""
+
+    target_class = VisibleSystemField
+
+    def map_serializer_field(self, auto_schema, direction):
+        if direction == "response":
+            return auto_schema.resolve_serializer(BriefSystemSerializer, direction).ref
+        return {"type": "string", "description": "A system key.", "example": "pos"}
+
 
 def _visible_systems(user):
     return visible(user, SourceSystem.objects.all())
@@ -134,11 +148,6 @@ class DatasetSerializer(ValidatedModelSerializer):
         read_only_fields = ["discovered", "created_at", "updated_at"]
         validators: list = []
 
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["system"] = BriefSystemSerializer(instance.system, context=self.context).data
-        return data
-
     def validate_system(self, system):
         if self.instance is not None and system.pk != self.instance.system_id:
             raise serializers.ValidationError("A dataset cannot move to another system.")
@@ -148,38 +157,32 @@ class DatasetSerializer(ValidatedModelSerializer):
         return system
 
 
-@extend_schema_field(
-    {
-        "description": "On input a dataset id or 'system:dataset'; on output a brief dataset.",
-        "oneOf": [{"type": "integer"}, {"type": "string"}, {"type": "object"}],
-    }
-)
 class DatasetRefField(RefField):
     """A dataset given by id or by `system:dataset`; one the caller cannot see is unknown."""
 
     queryset = Dataset.objects.select_related("system")
     parent_paths = ("system",)
     expected = "a dataset id or 'system:dataset'"
+    reference_example = "pos:sales.transactions"
+    read_serializer = BriefDatasetSerializer
 
     def to_representation(self, value):
         return BriefDatasetSerializer(value, context=self.context).data
 
 
-@extend_schema_field(
-    {
-        "oneOf": [
-            {"type": "integer"},
-            {"type": "string", "example": "pos:sales.transactions.amount"},
-        ],
-        "description": "Written as an id or a reference; read as {id, ref}.",
-    }
-)
+class FieldRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    ref = serializers.CharField()
+
+
 class FieldRefField(RefField):
     """A catalog field given by id or by reference; one the caller cannot see is unknown."""
 
     queryset = Field.objects.select_related("dataset__system")
     parent_paths = ("dataset", "dataset__system")
     expected = "a field id or 'system:dataset.column'"
+    reference_example = "pos:sales.transactions.amount"
+    read_serializer = FieldRefSerializer
 
     def to_representation(self, value):
         return {"id": value.pk, "ref": value.ref}

@@ -177,6 +177,7 @@ class AccessPolicySerializer(ValidatedModelSerializer):
     group = serializers.SlugRelatedField(
         slug_field="name", queryset=Group.objects.all(), required=False, allow_null=True
     )
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
         model = AccessPolicy
@@ -224,11 +225,6 @@ class AccessPolicySerializer(ValidatedModelSerializer):
                 'List one or more purpose keys (strings), or ["*"] for all purposes.'
             )
         return purposes
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["author"] = instance.author.get_username() if instance.author_id else None
-        return data
 
 
 class FieldLabelSerializer(serializers.Serializer):

@@ -1,7 +1,13 @@
 """OpenAPI generation: every operation documents the shared error shape for its 4xx codes."""
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from django.core.exceptions import FieldDoesNotExist
+from drf_spectacular.extensions import (
+    OpenApiAuthenticationExtension,
+    OpenApiSerializerExtension,
+    OpenApiSerializerFieldExtension,
+)
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
+from rest_framework.mixins import ListModelMixin
 
 from core.api.serializers import ErrorSerializer
 
@@ -12,13 +18,44 @@ class AutoSchema(BaseAutoSchema):
         parts = [p for p in self._tokenize_path() if p not in ("api", "v1")]
         return parts[:1] or super().get_tags()
 
+    def _get_paginator(self):
+        # Only the list action pages its answer (ListModelMixin); the other actions and views
+        # that answer a list (history, versions, users, conflicts, ...) answer a plain array.
+        if not isinstance(self.view, ListModelMixin):
+            return None
+        if getattr(self.view, "action", "list") != "list":
+            return None
+        return super()._get_paginator()
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if (
+            direction == "response"
+            and "enum" in schema
+            and "" not in schema["enum"]
+            and _may_read_blank(field)
+        ):
+            # A read-only choice loses REST framework's allow_blank, not the column's blank.
+            schema["enum"] = [*schema["enum"], ""]
+        return schema
+
+    def _get_serializer_field_meta(self, field, direction):
+        meta = super()._get_serializer_field_meta(field, direction)
+        if direction == "response" and _may_read_null(field):
+            meta["nullable"] = True
+        return meta
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         codes = ["400", "401", "403", "404"]
+        if self.method in ("POST", "PUT", "PATCH", "DELETE"):
+            # A duplicate key, an object frozen in its state, a second vote, dependants of
+            # what is deleted: every write can clash with the current state.
+            codes.append("409")
         if self.method in ("PUT", "PATCH", "DELETE"):
             codes.append("412")
-        if self.method == "DELETE":
-            codes.append("409")
+        if self.method in ("POST", "PUT", "PATCH") and self.get_request_serializer() is not None:
+            codes.append("415")  # the API reads JSON only (REST_FRAMEWORK's parsers)
         for code in codes:
             responses.setdefault(code, self._get_response_for_code(ErrorSerializer, code))
         return responses
@@ -38,3 +75,77 @@ class HashedTokenScheme(OpenApiAuthenticationExtension):
             "description": 'An API token with the prefix "Token" or "Bearer" '
             "(`Authorization: Token <key>` or `Authorization: Bearer <key>`).",
         }
+
+
+def _may_read_null(field) -> bool:
+    """Whether a serializer field can read back null: REST framework answers null for any field
+    whose source crosses an empty nullable relation or ends on a nullable column, whatever the
+    field's own type, so a read-only `SlugRelatedField` on a nullable foreign key is nullable."""
+    if getattr(field, "default", None) is None and "default" in getattr(field, "_kwargs", {}):
+        return True
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    for attr in getattr(field, "source_attrs", None) or []:
+        if model is None:
+            return False
+        try:
+            model_field = model._meta.get_field(attr)
+        except FieldDoesNotExist:
+            return False
+        if model_field.null:
+            return True
+        model = model_field.related_model
+    return False
+
+
+def _may_read_blank(field) -> bool:
+    """Whether a serializer field can read back "": its column is a blank=True text column."""
+    if getattr(field, "allow_blank", False):
+        return True
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    attrs = getattr(field, "source_attrs", None) or []
+    for index, attr in enumerate(attrs):
+        try:
+            model_field = model._meta.get_field(attr) if model is not None else None
+        except FieldDoesNotExist:
+            return False
+        if model_field is None:
+            return False
+        if index == len(attrs) - 1:
+            return model_field.blank and not model_field.is_relation
+        model = model_field.related_model
+    return False
+
+
+class RefFieldExtension(OpenApiSerializerFieldExtension):
+    """A reference field is written as an id or a natural key and read back as an object (or
+    the key): two schemas, one per direction, so neither the request nor the response lies."""
+
+    target_class = "core.api.serializers.RefField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        field = self.target
+        if direction == "response":
+            if field.read_serializer is None:
+                return {"type": "string"}
+            return auto_schema.resolve_serializer(field.read_serializer, direction).ref
+        reference = {"type": "string"}
+        if field.reference_example:
+            reference["example"] = field.reference_example
+        return {
+            "oneOf": [{"type": "integer"}, reference],
+            "description": f"{field.expected[0].upper()}{field.expected[1:]}.",
+        }
+
+
+class StrictSerializerExtension(OpenApiSerializerExtension):
+    """A strict body refuses keys it does not know; its schema says so."""
+
+    target_class = "core.api.serializers.StrictSerializer"
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        if direction == "request":
+            schema["additionalProperties"] = False
+        return schema

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -106,6 +107,10 @@ class RefField(serializers.Field):
     queryset = None
     parent_paths: tuple[str, ...] = ()
     expected = "an id or a reference"
+    # What the schema shows (core.api.schema.RefFieldExtension): a client writes an id or a
+    # reference and reads back `read_serializer`'s object, or the reference when it is None.
+    reference_example = ""
+    read_serializer = None
 
     def __init__(self, queryset=None, parent_paths=None, **kwargs):
         if queryset is not None:
@@ -138,7 +143,16 @@ class RefField(serializers.Field):
 
 class ValidatedModelSerializer(ModelSerializer):
     """Runs the model's own `full_clean()` on the would-be instance, so the API enforces the
-    same rules as the admin and the import commands (NetBox's ValidatedModelSerializer)."""
+    same rules as the admin and the import commands (NetBox's ValidatedModelSerializer).
+    Text and boolean columns take JSON strings and JSON booleans only, as the schema says
+    (REST framework would turn 5 into "5" and 0 into false)."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: JsonStringField,
+        models.TextField: JsonStringField,
+        models.BooleanField: JsonBooleanField,
+    }
 
     def validate(self, attrs):
         attrs = super().validate(attrs)

@@ -87,7 +87,7 @@ class DefinitionSerializer(ModelSerializer):
     last_certified_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     replaced_by = serializers.SlugRelatedField(slug_field="key", read_only=True)
     status = serializers.SerializerMethodField()
-    recertification_due = serializers.DateTimeField(read_only=True)
+    recertification_due = serializers.DateTimeField(read_only=True, allow_null=True)
     effective = serializers.SerializerMethodField()
     pending = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField()

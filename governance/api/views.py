@@ -416,17 +416,22 @@ class CommitteeViewSet(EditableViewSet):
 
     @extend_schema(
         parameters=[OpenApiParameter("as", str, enum=["json", "markdown"])],
-        responses=inline_serializer(
-            "Agenda",
-            {
-                "committee": serializers.CharField(),
-                "domains": serializers.ListField(child=serializers.CharField()),
-                "generated_at": serializers.DateTimeField(),
-                "awaiting_decision": serializers.ListField(child=serializers.DictField()),
-                "overdue_recertifications": serializers.ListField(child=serializers.DictField()),
-                "conflicts": serializers.ListField(child=serializers.DictField()),
-            },
-        ),
+        responses={
+            (200, "application/json"): inline_serializer(
+                "Agenda",
+                {
+                    "committee": serializers.CharField(),
+                    "domains": serializers.ListField(child=serializers.CharField()),
+                    "generated_at": serializers.DateTimeField(),
+                    "awaiting_decision": serializers.ListField(child=serializers.DictField()),
+                    "overdue_recertifications": serializers.ListField(
+                        child=serializers.DictField()
+                    ),
+                    "conflicts": serializers.ListField(child=serializers.DictField()),
+                },
+            ),
+            (200, "text/markdown"): OpenApiTypes.STR,
+        },
     )
     @action(detail=True, methods=["get"])
     def agenda(self, request, pk=None):

@@ -174,7 +174,9 @@ class DatasetEdgeViewSet(VisibleReadOnlyViewSet):
 
 
 def _query(serializer_class, request) -> dict:
-    params = serializer_class(data=request.query_params)
+    # A plain dict: from a QueryDict, REST framework reads `?types=` as "not given" (an HTML
+    # form's empty input) and quietly uses the default instead of refusing the empty value.
+    params = serializer_class(data=request.query_params.dict())
     params.is_valid(raise_exception=True)
     data = dict(params.validated_data)
     data["types"] = g.type_mask(TYPES[data["types"]])

@@ -14,7 +14,8 @@ from rest_framework.response import Response
 
 from catalog.models import Field, SourceSystem
 from core.api.permissions import ModelPermission
-from core.errors import Invalid, NotFound, PermissionDenied, summary
+from core.api.serializers import ChoiceField
+from core.errors import Invalid, NotFound, PermissionDenied
 from core.lookups import get_visible
 from core.permissions import visible
 from governance.api.workflow import ReasonSerializer, StatusChangeSerializer, WorkflowViewSet
@@ -383,6 +384,14 @@ def _version_brief(version) -> dict:
     }
 
 
+class ResponsibilityQuerySerializer(serializers.Serializer):
+    activity = ChoiceField(choices=Activity.choices, required=False)
+    feeds = serializers.CharField(
+        required=False, help_text="System key fed, directly or by lineage"
+    )
+    vendor = serializers.CharField(required=False)
+
+
 class ResponsibilityView(generics.GenericAPIView):
     """Who is accountable and responsible for each activity on every interface in force,
     e.g. `?activity=error_handling&feeds=cdp`: every interface feeding the CDP."""
@@ -392,27 +401,20 @@ class ResponsibilityView(generics.GenericAPIView):
     filter_backends: list = []
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("activity", str, enum=Activity.values),
-            OpenApiParameter("feeds", str, description="System key fed, directly or by lineage"),
-            OpenApiParameter("vendor", str),
-        ],
+        parameters=[ResponsibilityQuerySerializer],
         responses=inline_serializer(
             "Responsibilities",
             {"count": serializers.IntegerField(), "results": serializers.ListField()},
         ),
     )
     def get(self, request):
-        params = request.query_params
-        activities = [params["activity"]] if params.get("activity") else Activity.values
-        errors = []
-        if activities[0] not in Activity.values:
-            errors.append({"path": "activity", "message": f"Choose one of {Activity.values}."})
+        query = ResponsibilityQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        activities = [params["activity"]] if "activity" in params else Activity.values
         feeds = params.get("feeds", "").lower()
         if feeds and not SourceSystem.objects.filter(key=feeds).exists():
-            errors.append({"path": "feeds", "message": f"No system {feeds!r}."})
-        if errors:
-            raise Invalid(summary(errors), errors)
+            raise Invalid.at("feeds", f"No system {feeds!r}.")
         versions = visible_versions(request.user).filter(status="active").prefetch_related("raci")
         if params.get("vendor"):
             versions = versions.filter(contract__vendor__key=params["vendor"].lower())
