@@ -19,14 +19,14 @@ import dataclasses
 import re
 
 from catalog.choices import Status
-from catalog.models import Dataset, Field, SourceSystem
+from catalog.models import Dataset, SourceSystem
 from catalog.refs import format_field_ref
 from consult import services
 from consult.choices import Decision
 from consult.snapshot import Snapshot
 from core.errors import Invalid
 from lineage.parsing import ParseLimits
-from lineage.services import parse, split_column
+from lineage.services import parse, parser_schema, split_column
 from lineage.sql import QUERY, UNKNOWN
 
 STAR = "*"
@@ -68,13 +68,7 @@ class TableResolver:
         return discovered[0] if len(discovered) == 1 else None
 
     def schema(self, tables: list[str]) -> dict[str, list[str]]:
-        found = {t: self.dataset(t) for t in tables}
-        ids = {d.pk for d in found.values() if d is not None}
-        columns: dict[int, list[str]] = {}
-        rows = Field.objects.filter(dataset_id__in=ids).order_by("dataset_id", "ordinal", "name")
-        for dataset_id, name in rows.values_list("dataset_id", "name"):
-            columns.setdefault(dataset_id, []).append(name)
-        return {t: columns[d.pk] for t, d in found.items() if d is not None and d.pk in columns}
+        return parser_schema({t: self.dataset(t) for t in tables})
 
 
 def limits() -> ParseLimits:

@@ -384,13 +384,7 @@ class Resolver:
 
     def schema(self, tables: list[str]) -> dict[str, list[str]]:
         """The parser's schema for the registered datasets among `tables`."""
-        found = {t: self.known(t) for t in tables}
-        ids = {d.pk for d in found.values() if d is not None}
-        columns: dict[int, list[str]] = {}
-        rows = Field.objects.filter(dataset_id__in=ids).order_by("dataset_id", "ordinal", "name")
-        for dataset_id, name in rows.values_list("dataset_id", "name"):
-            columns.setdefault(dataset_id, []).append(name)
-        return {t: columns[d.pk] for t, d in found.items() if d is not None and d.pk in columns}
+        return parser_schema({t: self.known(t) for t in tables})
 
 
 def _revive(actor: Actor, obj):
@@ -402,6 +396,17 @@ def _revive(actor: Actor, obj):
 
 
 # Parsing and planning edges ------------------------------------------------------------------
+
+
+def parser_schema(found: dict[str, Dataset | None]) -> dict[str, list[str]]:
+    """{table name as the SQL writes it: its columns in order}, for the datasets `found` names
+    (None: unknown, left out): what the parser needs to expand `*` and place columns."""
+    ids = {d.pk for d in found.values() if d is not None}
+    columns: dict[int, list[str]] = {}
+    rows = Field.objects.filter(dataset_id__in=ids).order_by("dataset_id", "ordinal", "name")
+    for dataset_id, name in rows.values_list("dataset_id", "name"):
+        columns.setdefault(dataset_id, []).append(name)
+    return {t: columns[d.pk] for t, d in found.items() if d is not None and d.pk in columns}
 
 
 def parse(
