@@ -163,7 +163,12 @@ def _mysql_available() -> bool:
         return False
 
 
-class MysqlIntrospectionTests(TestCase):
+class MysqlTableTestCase(TestCase):
+    """A table of its own in the local MariaDB/MySQL `test` database, made from `CREATE`
+    (`{table}` is its name) for the class and dropped after it."""
+
+    CREATE = ""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -172,10 +177,7 @@ class MysqlIntrospectionTests(TestCase):
         cls.table = f"orders_{uuid.uuid4().hex[:8]}"
         conn = pymysql.connect(**MYSQL, autocommit=True)
         with conn.cursor() as cursor:
-            cursor.execute(
-                f"CREATE TABLE {cls.table} (order_id INT PRIMARY KEY, "
-                f"amount DECIMAL(12,2) NOT NULL, note TEXT)"
-            )
+            cursor.execute(cls.CREATE.format(table=cls.table))
         conn.close()
 
     @classmethod
@@ -185,6 +187,12 @@ class MysqlIntrospectionTests(TestCase):
             cursor.execute(f"DROP TABLE {cls.table}")
         conn.close()
         super().tearDownClass()
+
+
+class MysqlIntrospectionTests(MysqlTableTestCase):
+    CREATE = (
+        "CREATE TABLE {table} (order_id INT PRIMARY KEY, amount DECIMAL(12,2) NOT NULL, note TEXT)"
+    )
 
     def test_mysql_tables_are_registered_under_the_database_name(self):
         introspect(
@@ -332,28 +340,11 @@ class PostgresSchemasAndCommentsTests(TestCase):
         self.assertEqual(Field.objects.get(dataset=dataset, name="id").description, "")
 
 
-class MysqlCommentsTests(TestCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        if not _mysql_available():
-            cls.skipTest(cls, "no MariaDB/MySQL server on 127.0.0.1:3306")
-        cls.table = f"orders_{uuid.uuid4().hex[:8]}"
-        conn = pymysql.connect(**MYSQL, autocommit=True)
-        with conn.cursor() as cursor:
-            cursor.execute(
-                f"CREATE TABLE {cls.table} (order_id INT COMMENT 'Order number', "
-                f"amount DECIMAL(12,2)) COMMENT 'Web orders'"
-            )
-        conn.close()
-
-    @classmethod
-    def tearDownClass(cls):
-        conn = pymysql.connect(**MYSQL, autocommit=True)
-        with conn.cursor() as cursor:
-            cursor.execute(f"DROP TABLE {cls.table}")
-        conn.close()
-        super().tearDownClass()
+class MysqlCommentsTests(MysqlTableTestCase):
+    CREATE = (
+        "CREATE TABLE {table} (order_id INT COMMENT 'Order number', amount DECIMAL(12,2)) "
+        "COMMENT 'Web orders'"
+    )
 
     def test_mysql_table_and_column_comments_become_descriptions(self):
         introspect(
