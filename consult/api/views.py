@@ -56,6 +56,18 @@ class HasPerm(permissions.BasePermission):
         return bool(user and user.is_authenticated) and user.has_perm(view.required_perm)
 
 
+def consumer_request(request, serializer_class):
+    """(caller, snapshot, validated body) of a consumer's request; who is not a consumer is
+    refused before the body is read."""
+    who = services.caller(request.user)
+    if not who.allowed:
+        raise PermissionDenied("Only consumer services consult.")
+    snap = get_snapshot()
+    body = serializer_class(data=request.data, context={"snapshot": snap})
+    body.is_valid(raise_exception=True)
+    return who, snap, body.validated_data
+
+
 class ConsultView(APIView):
     """Decide, for the authenticated consumer, whether it may use each field for a purpose.
     Needs `consult.consult_fields` (the consumer role), checked with the caller's groups in one
@@ -63,16 +75,11 @@ class ConsultView(APIView):
 
     @extend_schema(request=ConsultRequestSerializer, responses=ConsultResponseSerializer)
     def post(self, request):
-        who = services.caller(request.user)
-        if not who.allowed:
-            raise PermissionDenied("Only consumer services consult.")
-        snap = get_snapshot()
-        body = ConsultRequestSerializer(data=request.data, context={"snapshot": snap})
-        body.is_valid(raise_exception=True)
+        who, snap, data = consumer_request(request, ConsultRequestSerializer)
         body = services.consult(
             request.user,
-            body.validated_data["purpose"],
-            body.validated_data["fields"],
+            data["purpose"],
+            data["fields"],
             request_id=getattr(request, "request_id", ""),
             snap=snap,
             subjects=who.subjects,
@@ -99,13 +106,7 @@ class ConsultQueryView(APIView):
         },
     )
     def post(self, request):
-        who = services.caller(request.user)
-        if not who.allowed:
-            raise PermissionDenied("Only consumer services consult.")
-        snap = get_snapshot()
-        body = ConsultQueryRequestSerializer(data=request.data, context={"snapshot": snap})
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        who, snap, data = consumer_request(request, ConsultQueryRequestSerializer)
         return Response(
             query.consult_query(
                 request.user,
