@@ -536,12 +536,13 @@ def resolve_namespace(
     pending.resolved_at = timezone.now()
     pending.save()
     record_change(actor, ChangeAction.UPDATE, pending, before=before)
-    processed = []
-    for waiting in pending.events.filter(status=WaitingStatus.WAITING).order_by("id"):
-        if waiting.namespaces.filter(status=NamespaceStatus.PENDING).exists():
-            continue
-        processed.append(_release(actor, waiting, pending))
-    return processed
+    # The events waiting on this namespace alone (any other still pending keeps them waiting).
+    ready = (
+        pending.events.filter(status=WaitingStatus.WAITING)
+        .exclude(namespaces__status=NamespaceStatus.PENDING)
+        .order_by("id")
+    )
+    return [_release(actor, waiting, pending) for waiting in ready]
 
 
 def _release(actor: Actor, waiting: WaitingEvent, pending: UnmappedNamespace) -> WaitingEvent:
@@ -640,17 +641,20 @@ def job_events(job: EtlJob) -> list[dict]:
         if edge.expression:
             transformation["description"] = edge.expression
         item["transformations"].append(transformation)
+    # The columns each dataset shows, with the types the edges' fields already carry.
     used: dict[int, set[str]] = {}
+    column_types: dict[tuple[int, str], str] = {}
     for edge in edges:
-        used.setdefault(edge.source.dataset.pk, set()).add(edge.source.name)
-        used.setdefault(edge.target.dataset.pk, set()).add(edge.target.name)
+        for end in (edge.source, edge.target):
+            used.setdefault(end.dataset_id, set()).add(end.name)
+            column_types[(end.dataset_id, end.name)] = end.data_type
 
     def describe(dataset, lineage: dict | None) -> dict:
         namespace, name = dataset_name(dataset)
         facets = {}
         names = used.get(dataset.pk)
         if names:
-            types = dict(dataset.fields.filter(name__in=names).values_list("name", "data_type"))
+            types = {n: column_types.get((dataset.pk, n)) for n in names}
             facets["schema"] = {
                 "_producer": PRODUCER,
                 "_schemaURL": SCHEMA_FACET_SCHEMA,

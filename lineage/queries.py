@@ -257,10 +257,10 @@ def check_change(
         hidden = g.hidden(graphs.fields, sorted(changed), **options)
     report["lineage_lost"] = [f.ref for f in lost]
     report["breaking"] = bool(lost)
+    partial = downstream["partial"] or any(hidden.values())
     report["affected"] = _affected(
-        job, changed, downstream["results"], {f.pk for f in lost}, downstream["partial"]
+        job, changed, downstream["results"], {f.pk for f in lost}, partial
     )
-    report["affected"]["partial"] = report["affected"]["partial"] or any(hidden.values())
     report["affected"]["hidden"] = hidden
     return report
 

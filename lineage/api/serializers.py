@@ -23,6 +23,7 @@ from lineage.models import (
     UnmappedNamespace,
     WaitingEvent,
 )
+from lineage.openlineage import event_type
 
 SQL_HELP = (
     "The script. At most LINEAGE_SQL_MAX_BYTES bytes and LINEAGE_SQL_MAX_STATEMENTS statements, "
@@ -371,7 +372,7 @@ class WaitingEventSerializer(ModelSerializer):
         return f"{job.get('namespace')}/{job.get('name')}"
 
     def get_event_type(self, obj) -> str:
-        return obj.payload.get("eventType") or "COMPLETE"
+        return event_type(obj.payload)
 
     def get_event_time(self, obj) -> str:
         return str(obj.payload.get("eventTime") or "")
