@@ -18,6 +18,7 @@ from governance.queries import (
     effective_definitions_for_fields,
 )
 from lineage.models import EtlJob, EtlJobVersion, LineageEdge
+from lineage.queries import field_refs  # noqa: F401  (consult reads field names through here)
 
 CHUNK = 900  # ids per IN (...): below SQLite's smallest variable limit
 

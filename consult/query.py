@@ -208,16 +208,12 @@ def consult_query(
         "catalog_version": body["catalog_version"],
         "verdict": _verdict(denied, any(d["obligations"] for d in decisions)),
         "tables": [
-            {"table": name, "dataset": _dataset_ref(resolver.dataset(name))}
+            {"table": name, "dataset": dataset.ref if (dataset := resolver.dataset(name)) else None}
             for name in result["tables"]["read"]
         ],
         "decisions": decisions,
         "outputs": answer_outputs,
     }
-
-
-def _dataset_ref(dataset: Dataset | None) -> str | None:
-    return f"{dataset.system.key}:{dataset.name}" if dataset is not None else None
 
 
 def _verdict(denied: bool, obligations: bool) -> str:

@@ -33,6 +33,7 @@ from consult.models import (
     catalog_object,
 )
 from consult.snapshot import Outcome, Snapshot, get_snapshot
+from core.api.parsers import UNSTORABLE
 from core.audit import Actor, record_change, snapshot
 from core.choices import ChangeAction, Role
 from core.permissions import perm_name
@@ -379,7 +380,7 @@ def _write_log(rows: list[tuple]) -> None:
     columns_of_rows = [list(column) for column in zip(*rows, strict=True)]
     for index in _TEXT_COLUMNS:
         values = columns_of_rows[index]
-        if _UNSTORABLE.search("".join(values)):
+        if UNSTORABLE.search("".join(values)):
             columns_of_rows[index] = [_storable(v) for v in values]
     for index in _JSON_COLUMNS:
         columns_of_rows[index] = [_json_text(value) for value in columns_of_rows[index]]
@@ -421,14 +422,13 @@ def _write_log(rows: list[tuple]) -> None:
 
 _TEXT_COLUMNS = (2, 3, 4, 6, 7, 9)
 _JSON_COLUMNS = (10, 11)
-_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 _UNSTORABLE_ESCAPE = re.compile(r"\\u(0000|d[89a-f][0-9a-f]{2})", re.IGNORECASE)
 
 
 def _storable(text):
     """A string PostgreSQL can store: NUL and lone surrogates (which the API refuses before
     they get here) become U+FFFD, so no input can make a decision impossible to log."""
-    return _UNSTORABLE.sub("\ufffd", text) if isinstance(text, str) else text
+    return UNSTORABLE.sub("\ufffd", text) if isinstance(text, str) else text
 
 
 def _json_text(value) -> str:

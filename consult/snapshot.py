@@ -17,7 +17,6 @@ the next policy validity boundary."""
 from __future__ import annotations
 
 import math
-import re
 import threading
 import time
 from collections import OrderedDict, deque
@@ -47,6 +46,7 @@ from consult.propagation import (
     untrusted_upstream,
     upstream_adjacency,
 )
+from core.api.parsers import UNSTORABLE
 from core.audit import current_catalog_version
 
 APPROVED = {"approved", "needs_review"}
@@ -54,9 +54,6 @@ DEPRECATED = "deprecated"
 # More changes than this since the last request: drop every cached field rather than read them.
 MAX_CHANGES = 20_000
 REFS_PER_QUERY = 300  # three parameters each
-
-# Characters no database column holds (the API refuses them; services may still be handed them).
-_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 
 
 def cache_size() -> int:
@@ -152,7 +149,6 @@ class Snapshot:
         self.by_ref: dict[str, FieldEntry] = {}
         self.missing: set[str] = set()  # canonical refs known to name no field
         self.policies: dict[int, tuple[str, Rule]] = {}  # id -> (subject, rule)
-        self.rules: list[Rule] = []
         self.purposes: set[str] = set()
         self.obligations: dict[str, list[dict]] = {}
         self.propagating: list[str] = []  # classifications that follow lineage, by key
@@ -259,11 +255,10 @@ class Snapshot:
             rows = rows.filter(pk__in=list(ids))
         for p in rows.values(*_POLICY_COLUMNS):
             self.policies[p["id"]] = _compile_policy(p)
-        self.index, self.rules, self._maps = {}, [], {}
+        self.index, self._maps = {}, {}
         self.windows = self.deidentifying = False
         for pid in sorted(self.policies):
             subject, rule = self.policies[pid]
-            self.rules.append(rule)
             windowed = rule.valid_from is not None or rule.valid_until is not None
             self.windows = self.windows or windowed
             self.index.setdefault(subject, {}).setdefault((rule.kind, rule.key), []).append(rule)
@@ -312,7 +307,7 @@ class Snapshot:
             except RefError:
                 continue
             canonical = str(parsed)
-            if _UNSTORABLE.search(canonical):  # NUL or a lone surrogate names no stored field
+            if UNSTORABLE.search(canonical):  # NUL or a lone surrogate names no stored field
                 missing.add(canonical)
                 continue
             if canonical not in by_ref and canonical not in missing:
@@ -330,13 +325,7 @@ class Snapshot:
 
     def ref_names(self, ids) -> dict[int, str]:
         """{id: reference} of fields, for showing a label's path."""
-        out = {}
-        for chunk in adapters.chunks(ids):
-            rows = Field.objects.filter(pk__in=chunk).values_list(
-                "pk", "dataset__system__key", "dataset__name", "name"
-            )
-            out.update({pk: format_field_ref(s, d, c) for pk, s, d, c in rows})
-        return out
+        return adapters.field_refs(ids)
 
     # Computing entries --------------------------------------------------------------------------
 

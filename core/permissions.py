@@ -15,6 +15,8 @@ from django.db.models import CharField, Q
 from django.db.models.functions import Cast
 from guardian.shortcuts import get_objects_for_user
 
+from core.audit import object_type
+
 
 def perm_name(model_or_obj, action: str) -> str:
     meta = model_or_obj._meta
@@ -94,7 +96,7 @@ _AUDIT_READERS: dict[str, Callable] = {}
 
 def register_audit_readers(readers: dict[type[models.Model], Callable]) -> None:
     for model, readable in readers.items():
-        _AUDIT_READERS[f"{model._meta.app_label}.{model._meta.model_name}"] = readable
+        _AUDIT_READERS[object_type(model)] = readable
 
 
 def readable_by_grants(model, parent_paths: tuple[str, ...] = ()) -> Callable:

@@ -174,25 +174,13 @@ def _api_or(default_view, status_code: int, code: str, message: str):
     return view
 
 
-def _server_error_page(request):
-    return server_error(request)
-
-
-def _bad_request_page(request, exception):
-    return bad_request(request, exception)
-
-
-def _permission_denied_page(request, exception):
-    return permission_denied(request, exception)
-
-
-bad_request_view = _api_or(_bad_request_page, 400, "malformed_request", "Bad request.")
+bad_request_view = _api_or(bad_request, 400, "malformed_request", "Bad request.")
 permission_denied_view = _api_or(
-    _permission_denied_page, 403, "permission_denied", "You do not have permission."
+    permission_denied, 403, "permission_denied", "You do not have permission."
 )
 # handler500: the exception itself is logged by Django before this view answers.
 server_error_view = _api_or(
-    _server_error_page,
+    server_error,
     500,
     "server_error",
     "The server failed to answer this request; it was logged. Retry later.",

@@ -16,7 +16,8 @@ from rest_framework.utils import json
 from core.errors import Invalid, TooLarge
 
 DEFAULT_MAX_DEPTH = 64
-_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+# Characters no database text column holds: NUL, and lone surrogates (no UTF-8 for them).
+UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 
 
 def max_body_bytes() -> int | None:
@@ -33,7 +34,7 @@ def too_large(limit: int) -> TooLarge:
 
 def unstorable_character(text: str) -> str | None:
     """A sentence naming the first character of `text` no database text column can hold."""
-    match = _UNSTORABLE.search(text)
+    match = UNSTORABLE.search(text)
     if match is None:
         return None
     char = match.group()
