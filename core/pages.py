@@ -111,22 +111,6 @@ def apply_error(form: forms.Form, exc: Exception, prefix: str = "") -> None:
         form.add_error(name if name in form.fields else None, message)
 
 
-# Panels: what an app above shows on a lower app's page (consult's classifications on a
-# definition page, vendors' contracts on a field page), registered in its AppConfig.ready().
-
-_PANELS: dict[str, list] = {}
-
-
-def register_panel(page: str, panel) -> None:
-    """`panel(request, obj)` returns None or {"title", "template", ...context for it}."""
-    _PANELS.setdefault(page, []).append(panel)
-
-
-def panels_for(page: str, request, obj) -> list[dict]:
-    found = (panel(request, obj) for panel in _PANELS.get(page, []))
-    return [p for p in found if p]
-
-
 def breadcrumbs(*pairs) -> list[tuple[str, str]]:
     """[(label, url), ...] for the frame's breadcrumb trail (the last is the current page)."""
     return [(str(label), url) for label, url in pairs]

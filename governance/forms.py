@@ -248,11 +248,6 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), required=False, max_length=1000)
 
 
-class CompareForm(forms.Form):
-    a = forms.IntegerField(label=_("Version"), min_value=1)
-    b = forms.IntegerField(label=_("compared with version"), min_value=1)
-
-
 class MeetingForm(forms.Form):
     held_on = forms.DateField(label=_("Held on"), widget=forms.DateInput(attrs={"type": "date"}))
     notes = forms.CharField(

@@ -174,9 +174,11 @@ def agenda(committee: Committee, now: datetime.datetime | None = None) -> dict:
 def decided_between(committee: Committee, start, end) -> list[dict]:
     """The committee's reviews decided after day `start` (None: ever) up to and including day
     `end` (None: now), oldest first, with their votes: the record of a meeting's decisions."""
-    reviews = committee.reviews.exclude(
-        status__in=[ReviewStatus.OPEN, ReviewStatus.WITHDRAWN]
-    ).prefetch_related("votes__voter", "approvers", "committee__memberships__user")
+    reviews = (
+        committee.reviews.exclude(status__in=[ReviewStatus.OPEN, ReviewStatus.WITHDRAWN])
+        .select_related("author")
+        .prefetch_related("votes__voter", "approvers", "committee__memberships__user")
+    )
     if start is not None:
         reviews = reviews.filter(decided_at__date__gt=start)
     if end is not None:
@@ -188,10 +190,6 @@ def decided_between(committee: Committee, start, end) -> list[dict]:
                    for v in r.votes.all()]}
         for r in reviews.order_by("decided_at", "id")
     ]  # fmt: skip
-
-
-def decided_since(committee: Committee, start) -> list[dict]:
-    return decided_between(committee, start, None)
 
 
 def agenda_item(review: Review, cache: dict) -> dict:

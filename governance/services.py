@@ -17,7 +17,7 @@ from catalog.models import Dataset, SourceSystem
 from core.audit import Actor, record_change, snapshot
 from core.choices import ChangeAction
 from core.errors import BulkRejected, summary
-from core.services import update_object
+from core.services import create_object, update_object
 from governance.choices import MappingStatus, VersionStatus
 from governance.models import (
     CONTENT_FIELDS,
@@ -432,17 +432,18 @@ def resolve_conflict(actor: Actor, fingerprint: str, note: str) -> ConflictResol
 # Meetings and proposals from the pages --------------------------------------------------------
 
 
-@transaction.atomic
 def record_meeting(actor: Actor, committee: Committee, held_on, notes: str = "") -> Meeting:
     """Record that the committee met; its minutes list what was decided since the last one."""
-    meeting = Meeting(
-        committee=committee, held_on=held_on, notes=(notes or "").strip(),
-        recorded_by=actor.user_or_none,
-    )  # fmt: skip
-    meeting.full_clean()
-    meeting.save()
-    record_change(actor, ChangeAction.CREATE, meeting)
-    return meeting
+    return create_object(
+        actor,
+        Meeting,
+        {
+            "committee": committee,
+            "held_on": held_on,
+            "notes": (notes or "").strip(),
+            "recorded_by": actor.user_or_none,
+        },
+    )
 
 
 @transaction.atomic

@@ -14,11 +14,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from catalog.models import Field
 from core.audit import Actor
 from core.errors import DomainError
-from core.pages import apply_error, breadcrumbs, panels_for
-from core.permissions import visible
+from core.pages import apply_error, breadcrumbs
 from governance import conflicts as conflict_rules
 from governance import queries, reports, services
 from governance.choices import (
@@ -54,6 +52,7 @@ from governance.permissions import (
     may_edit_definition,
     reviews_visible_to,
     versions_visible_to,
+    visible_fields,
 )
 from governance.subjects import DEFINITION_LABELS, definition_rows, show
 from governance.workflow import cast_vote, may_vote, reviews_of, workflow_for
@@ -172,12 +171,12 @@ def definition_detail(request, key: str):
     shown = current or pending or (versions[0] if versions else None)
     mappings = (
         FieldMapping.objects.filter(definition=definition)
-        .exclude(status__in=["rejected", "retired"])
+        .filter(status__in=reports.LIVE_MAPPINGS)
         .select_related("field__dataset__system", "author")
         .order_by("status", "field__dataset__system__key", "field__dataset__name", "field__name")
     )
-    visible_fields = set(
-        _visible_fields(user)
+    readable_ids = set(
+        visible_fields(user)
         .filter(pk__in=[m.field_id for m in mappings])
         .values_list("pk", flat=True)
     )
@@ -204,15 +203,14 @@ def definition_detail(request, key: str):
             "pending": pending,
             "pending_rows": definition_rows(pending, definition) if pending else [],
             "versions": versions,
-            "mappings": [m for m in mappings if m.field_id in visible_fields],
-            "hidden_mappings": sum(1 for m in mappings if m.field_id not in visible_fields),
+            "mappings": [m for m in mappings if m.field_id in readable_ids],
+            "hidden_mappings": sum(1 for m in mappings if m.field_id not in readable_ids),
             "timeline": [(labels.get(c.object_id, ""), c) for c in timeline],
             "conflicts": found,
             "open_review": open_reviews[0] if open_reviews else None,
             "actions": queries.available_actions(user, definition),
             "may_edit": may_edit_definition(user, definition) and _revisable(definition, pending),
             "editing_draft": pending is not None,
-            "panels": panels_for("definition", request, definition),
             "breadcrumbs": breadcrumbs(
                 (_("Glossary"), reverse("definitions-page")), (definition.key, "")
             ),
@@ -227,10 +225,6 @@ def _revisable(definition: FieldDefinition, pending) -> bool:
         return pending.status in (VersionStatus.DRAFT, VersionStatus.CHANGES_REQUESTED)
     base = definition.effective_version or definition.latest_version
     return base is None or base.status not in (VersionStatus.DEPRECATED, VersionStatus.RETIRED)
-
-
-def _visible_fields(user):
-    return visible(user, Field.objects.all(), ("dataset", "dataset__system"))
 
 
 @login_required
@@ -334,7 +328,7 @@ def _proposal(request, definition: FieldDefinition | None):
             "definition": definition,
             "title": title,
             "existing": (
-                definition.mappings.exclude(status__in=["rejected", "retired"]).select_related(
+                definition.mappings.filter(status__in=reports.LIVE_MAPPINGS).select_related(
                     "field__dataset__system"
                 )
                 if definition
@@ -348,7 +342,7 @@ def _proposal(request, definition: FieldDefinition | None):
 def _mapping_rows(request, rows) -> list[dict]:
     """The mapping rows a person filled in, each field found among those they may read."""
     found = []
-    readable = _visible_fields(request.user).select_related("dataset__system")
+    readable = visible_fields(request.user).select_related("dataset__system")
     for form in rows.forms:
         ref = (form.cleaned_data.get("field") or "").strip()
         if not ref:
@@ -526,12 +520,8 @@ def review_queue(request):
 def _review_item(review: Review, user) -> dict:
     summary = reports.review_summary(review)
     voted = any(v.voter_id == user.pk for v in review.votes.all())
-    return {
-        "review": review,
-        "summary": summary,
-        "may_vote": review.is_open and may_vote(user, review) and not voted,
-        "why_not": _why_not(review, user, voted),
-    }
+    why_not = _why_not(review, user, voted)
+    return {"review": review, "summary": summary, "may_vote": not why_not, "why_not": why_not}
 
 
 def _why_not(review: Review, user, voted: bool) -> str:
@@ -654,8 +644,9 @@ def agenda(request, pk: int):
     data = reports.agenda(committee)
     for item in data["awaiting_decision"]:
         item["conflicts"] = _conflicts_by_summary(item["conflicts"])
-    last = committee.meetings.order_by("-held_on").first()
-    since = reports.decided_since(committee, last.held_on if last else None)
+    meetings = list(committee.meetings.order_by("-held_on")[:10])
+    last = meetings[0] if meetings else None
+    since = reports.decided_between(committee, last.held_on if last else None, None)
     return render(
         request,
         "governance/agenda.html",
@@ -664,7 +655,7 @@ def agenda(request, pk: int):
             "agenda": data,
             "last_meeting": last,
             "decided": since,
-            "meetings": committee.meetings.order_by("-held_on")[:10],
+            "meetings": meetings,
             "meeting_form": MeetingForm(),
             "breadcrumbs": breadcrumbs((committee.name, ""), (_("Agenda"), "")),
         },
