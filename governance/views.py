@@ -56,6 +56,7 @@ from governance.permissions import (
 )
 from governance.subjects import DEFINITION_LABELS, definition_rows, show
 from governance.workflow import cast_vote, may_vote, reviews_of, workflow_for
+from governance.workflows import detected_once
 
 REFUSALS = (DomainError, ValidationError)
 
@@ -562,14 +563,19 @@ def review_detail(request, pk: int):
 
 
 def _describe(subject) -> dict:
-    described = workflow_for(subject).describe(subject, {})
-    return {**described, "conflicts": _conflicts_by_summary(described.get("conflicts", []))}
+    cache: dict = {}
+    described = workflow_for(subject).describe(subject, cache)
+    found = described.get("conflicts", [])
+    return {**described, "conflicts": _conflicts_by_summary(found, cache)}
 
 
-def _conflicts_by_summary(found: list) -> list:
+def _conflicts_by_summary(found: list, cache: dict) -> list:
     """The detected conflicts behind summaries (or their rows), so that the page can word them
-    in the reader's language; a summary no longer detected stays as it is."""
-    detected = {c.summary: c for c in reports.detected_conflicts()}
+    in the reader's language; a summary no longer detected stays as it is. Conflicts are
+    detected once per `cache` (a page)."""
+    if not found:
+        return []
+    detected = {c.summary: c for c in detected_once(cache)}
     summaries = (row["summary"] if isinstance(row, dict) else row for row in found)
     return [detected.get(summary, summary) for summary in summaries]
 
@@ -642,8 +648,9 @@ def agenda(request, pk: int):
     """What awaits the committee, what it decided since its last meeting; printable."""
     committee = _committee(request, pk)
     data = reports.agenda(committee)
+    cache: dict = {}
     for item in data["awaiting_decision"]:
-        item["conflicts"] = _conflicts_by_summary(item["conflicts"])
+        item["conflicts"] = _conflicts_by_summary(item["conflicts"], cache)
     meetings = list(committee.meetings.order_by("-held_on")[:10])
     last = meetings[0] if meetings else None
     since = reports.decided_between(committee, last.held_on if last else None, None)

@@ -120,7 +120,7 @@ class DefinitionWorkflow(Workflow):
         in_force = None
         if effective is not None and effective.pk != version.pk:
             in_force = subjects.definition_rows(effective, definition)
-        found = conflicts.involving(_conflicts(cache), key=definition.key)
+        found = conflicts.involving(detected_once(cache), key=definition.key)
         mapped = FieldMapping.objects.filter(
             definition=definition, status=MappingStatus.APPROVED
         ).select_related("field__dataset__system")
@@ -232,10 +232,10 @@ class MappingWorkflow(Workflow):
                     (N_("Conversion note"), old.conversion_note),
                 ]
             )
-        found = conflicts.involving(_conflicts(cache), field=field.ref)
+        found = conflicts.involving(detected_once(cache), field=field.ref)
         found += [
             c
-            for c in conflicts.involving(_conflicts(cache), key=definition.key)
+            for c in conflicts.involving(detected_once(cache), key=definition.key)
             if c not in found and c.kind != conflicts.MAPPING_DISAGREEMENT
         ]
         warnings = []
@@ -271,7 +271,7 @@ def replacement_text(old: FieldMapping) -> str:
     )
 
 
-def _conflicts(cache: dict | None) -> list:
+def detected_once(cache: dict | None) -> list:
     """Detected conflicts, computed once per listing (`cache` is shared by its rows)."""
     cache = {} if cache is None else cache
     if "conflicts" not in cache:
