@@ -149,7 +149,8 @@ class SourceSystem(TimeStampedModel):
             problems.append("A namespace cannot be empty.")
         for name in sorted({n for n in names if n and names.count(n) > 1}):
             problems.append(f"{name!r} is listed twice.")
-        taken = namespace_owners(exclude=self.pk)
+        # Every system is read only when there is something to compare (this runs on each save).
+        taken = namespace_owners(exclude=self.pk) if names else {}
         for name in dict.fromkeys(n for n in names if n in taken):
             problems.append(f"{name!r} already names system {taken[name]!r}.")
         if problems:

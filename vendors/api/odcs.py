@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError
 
-from core.api.errors import flatten
+from core.api.errors import flatten, validation_error
 from core.audit import Actor
 from core.errors import BulkRejected, PermissionDenied
 from core.permissions import user_can
@@ -42,9 +42,8 @@ def import_document(actor: Actor, contract: IntegrationContract, doc) -> Contrac
     problems = list(reading.problems)
     if not reading.broken and not serializer.is_valid():
         problems += flatten(positions_as_lists(serializer.errors))
-    problems = [{**p, "path": reading.locate(p["path"])} for p in problems]
     if problems or reading.broken:
-        raise _rejected(_unique(problems))
+        raise _refused(reading, problems)
     data = dict(serializer.validated_data)
     data.pop("contract")
     try:
@@ -52,10 +51,12 @@ def import_document(actor: Actor, contract: IntegrationContract, doc) -> Contrac
             actor.with_reason(actor.reason or "imported from an ODCS document"), contract, data
         )
     except ValidationError as exc:
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-        raise _rejected(
-            _unique([{**p, "path": reading.locate(p["path"])} for p in flatten(detail)])
-        ) from None
+        raise _refused(reading, validation_error(exc).errors) from None
+
+
+def _refused(reading, problems: list[dict]):
+    """The refusal naming each problem once, at its place in the document."""
+    return _rejected(_unique([{**p, "path": reading.locate(p["path"])} for p in problems]))
 
 
 def _unique(problems: list[dict]) -> list[dict]:
