@@ -373,9 +373,10 @@ def receive(actor: Actor, body, fallback: SourceSystem | None) -> list[Outcome]:
     if errors:
         raise EventError(errors)
     outcomes = []
+    systems = SystemMap(fallback)  # read once: nothing in a batch changes systems' namespaces
     for index, event in enumerate(events):
         try:
-            outcomes.append(_receive_one(actor, event, fallback))
+            outcomes.append(_receive_one(actor, event, systems))
         except Invalid as exc:
             if isinstance(body, list):
                 raise Invalid(
@@ -386,14 +387,15 @@ def receive(actor: Actor, body, fallback: SourceSystem | None) -> list[Outcome]:
     return outcomes
 
 
-def _receive_one(actor: Actor, event: dict, fallback: SourceSystem | None) -> Outcome:
+def _receive_one(actor: Actor, event: dict, systems: SystemMap) -> Outcome:
     kind = event_type(event)
-    check_job_permission(actor.user_or_none, find_job(event))
+    job = find_job(event)
+    check_job_permission(actor.user_or_none, job)
     if kind not in RECORDED:
         return Outcome(kind, reason=NOT_RECORDED_REASON[kind])
     if not (event.get("inputs") or event.get("outputs")):
         return Outcome(kind, reason="The event names no datasets; the job keeps its lineage.")
-    unmapped = SystemMap(fallback).unmapped(event)
+    unmapped = systems.unmapped(event)
     if unmapped:
         waiting = _keep_waiting(actor, event, unmapped)
         return Outcome(
@@ -402,7 +404,8 @@ def _receive_one(actor: Actor, event: dict, fallback: SourceSystem | None) -> Ou
             waiting=waiting,
             unmapped=unmapped,
         )
-    return Outcome(kind, version=record_event(actor, event, fallback, authorize=True))
+    version = record_event(actor, event, systems.fallback, authorize=True, systems=systems, job=job)
+    return Outcome(kind, version=version)
 
 
 def _keep_waiting(actor: Actor, event: dict, unmapped: list[str]) -> WaitingEvent:
@@ -433,19 +436,26 @@ def _keep_waiting(actor: Actor, event: dict, unmapped: list[str]) -> WaitingEven
 
 @transaction.atomic
 def record_event(
-    actor: Actor, event: dict, fallback: SourceSystem | None, *, authorize: bool = False
+    actor: Actor,
+    event: dict,
+    fallback: SourceSystem | None,
+    *,
+    authorize: bool = False,
+    systems: SystemMap | None = None,
+    job: EtlJob | None = None,
 ) -> EtlJobVersion | None:
     """Record a validated COMPLETE RunEvent as a new version of its job (created if new).
     Returns None for events that do not replace lineage. Raises EventError for unmappable
     datasets and, with `authorize`, WriteDenied (recording nothing) for outputs in systems the
-    actor may not change. A new job's system must be one the actor may change (create_job)."""
+    actor may not change. A new job's system must be one the actor may change (create_job).
+    `systems` and `job` spare reading them again when the caller already has them."""
     if event_type(event) not in RECORDED:
         return None
-    systems = SystemMap(fallback)
+    systems = systems or SystemMap(fallback)
     result, errors = to_result(event, systems)
     if errors:
         raise EventError(errors)
-    job = find_job(event)
+    job = job or find_job(event)
     if job is None:
         job = _create_job(actor, event, fallback, result)
     job = EtlJob.objects.select_for_update().select_related("system").get(pk=job.pk)
@@ -559,8 +569,9 @@ def _release(actor: Actor, waiting: WaitingEvent, pending: UnmappedNamespace) ->
     before = snapshot(waiting)
     try:
         with transaction.atomic():
-            check_job_permission(sender.user_or_none, find_job(waiting.payload))
-            version = record_event(sender, waiting.payload, None, authorize=True)
+            job = find_job(waiting.payload)
+            check_job_permission(sender.user_or_none, job)
+            version = record_event(sender, waiting.payload, None, authorize=True, job=job)
         waiting.status, waiting.version, waiting.errors = WaitingStatus.RECORDED, version, []
     except (DomainError, ValidationError) as exc:
         if isinstance(exc, ValidationError):
