@@ -168,6 +168,9 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "catalog@localhost")
+# The language of the e-mails the service sends (reminders), and the address its links start with.
+MAIL_LANGUAGE = os.environ.get("MAIL_LANGUAGE", "zh-hant")
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # Production hardening, all switched on by `SECURE=1` (see README "Production").
 if env_bool("SECURE", False):

@@ -17,6 +17,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 from guardian.shortcuts import get_users_with_perms
 
@@ -167,7 +168,7 @@ class PolicyWorkflow(workflow.Workflow):
         fields = [policy.resource_key] if policy.resource_kind == ResourceKind.FIELD else []
         return subjects.subject(
             "policy",
-            f"Access policy #{policy.pk}: {policy.name}",
+            _("Access policy #%(id)s: %(name)s") % {"id": policy.pk, "name": policy.name},
             proposed,
             definitions=definitions,
             fields=fields,

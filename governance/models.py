@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import AppendOnlyModel, KeyedQuerySet, TimeStampedModel
+from core.text import show_phrase
 from governance.choices import (
     CommitteeRole,
     Consequence,
@@ -509,6 +510,8 @@ class Review(models.Model):
     object_id = models.PositiveBigIntegerField()
     subject = GenericForeignKey("content_type", "object_id")
     summary = models.CharField(max_length=300, help_text="What is under review, at opening")
+    # The same, as a phrase (core.text.Phrase) pages show in the reader's language.
+    summary_phrase = models.JSONField(default=dict, blank=True)
     committee = models.ForeignKey(
         Committee, null=True, blank=True, on_delete=models.PROTECT, related_name="reviews"
     )
@@ -558,6 +561,11 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"Review #{self.pk}: {self.summary}"
+
+    @property
+    def title(self) -> str:
+        """What is under review, in the reader's language (the API's language is English)."""
+        return show_phrase(self.summary_phrase, self.summary)
 
     @property
     def is_open(self) -> bool:

@@ -125,7 +125,7 @@ def review_summary(review: Review) -> dict:
     owners = sorted(a.get_username() for a in review.approvers.all()) if rule.owner_decides else []
     return {
         "id": review.pk,
-        "summary": review.summary,
+        "summary": review.title,
         "opened_at": review.opened_at,
         "due_at": review.due_at,
         "author": review.author.get_username() if review.author else None,

@@ -7,10 +7,15 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from guardian.shortcuts import assign_perm, remove_perm
 
 from catalog.models import Dataset, SourceSystem
@@ -283,16 +288,30 @@ def flag_overdue(actor: Actor, now: datetime.datetime | None = None) -> list[Def
 
 
 def _send_recertification_mail(letters: dict[str, list[str]]) -> None:
-    for email, keys in sorted(letters.items()):
-        lines = "\n".join(f"- {key}" for key in sorted(keys))
-        send_mail(
-            f"{len(keys)} definition(s) need recertification",
-            "These definitions you own or steward are past their review interval and are now "
-            f"marked 'needs review':\n\n{lines}\n\nRecertify each without change "
-            "(POST .../definitions/<key>/recertify/) or propose a new version.",
-            None,
-            [email],
-        )
+    """One letter per person, in the workspace's mail language, linking each definition's
+    recertification page (confirm it as it is, or open a new version)."""
+    with translation.override(settings.MAIL_LANGUAGE):
+        for email, keys in sorted(letters.items()):
+            lines = "\n".join(
+                f"- {key}: {settings.SITE_URL}{reverse('definition-recertify', args=[key])}"
+                for key in sorted(keys)
+            )
+            send_mail(
+                ngettext(
+                    "%(count)d definition needs recertification",
+                    "%(count)d definitions need recertification",
+                    len(keys),
+                )
+                % {"count": len(keys)},
+                _(
+                    "These definitions you own or steward are past their review interval and "
+                    "are now marked “needs review”:\n\n%(lines)s\n\nOpen each page to confirm "
+                    "the definition as it is, or to propose a new version."
+                )
+                % {"lines": lines},
+                None,
+                [email],
+            )
 
 
 def recertify(actor: Actor, definition: FieldDefinition, reason: str = "") -> DefinitionVersion:

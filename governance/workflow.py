@@ -56,10 +56,12 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
 
 from core.audit import Actor, record_change, snapshot
 from core.choices import ChangeAction
 from core.errors import DomainError
+from core.text import Phrase
 from governance.choices import Consequence, ReviewStatus, Via, VoteChoice
 from governance.models import Committee, Review, StatusChange, Vote
 
@@ -160,8 +162,9 @@ class Workflow:
         raise self.illegal(name, status, self.allowed(status))
 
     # Hooks ------------------------------------------------------------------------------------
-    def summary(self, obj) -> str:
-        return str(obj)
+    def summary(self, obj) -> Phrase:
+        """What is under review, said in a few words (a review's title)."""
+        return Phrase(N_("%(object)s"), {"object": str(obj)})
 
     def author_of(self, obj):
         return getattr(obj, "author", None)
@@ -498,10 +501,12 @@ def open_review(actor: Actor, obj) -> Review:
             f"Nobody can decide {wf.summary(obj)}: {who}, and {rule.min_approvals} approval(s) "
             "are needed. Add members to the committee or change its rule."
         )
+    summary = wf.summary(obj)
     review = Review.objects.create(
         content_type=ContentType.objects.get_for_model(obj),
         object_id=obj.pk,
-        summary=wf.summary(obj)[:300],
+        summary=summary.english()[:300],
+        summary_phrase=summary.as_json(),
         committee=committee,
         author=author,
         subject_kind=wf.subject_kind,

@@ -8,10 +8,12 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
 from core.audit import Actor
 from core.services import update_object
+from core.text import Phrase
 from governance import conflicts, reports, subjects
 from governance.choices import MappingStatus, VersionStatus
 from governance.models import (
@@ -59,8 +61,11 @@ class DefinitionWorkflow(Workflow):
         Transition("retire", {_D.DEPRECATED}, _D.RETIRED),
     )
 
-    def summary(self, version) -> str:
-        return f"definition {version.definition.key} v{version.number}"
+    def summary(self, version) -> Phrase:
+        return Phrase(
+            N_("definition %(key)s v%(number)s"),
+            {"key": version.definition.key, "number": version.number},
+        )
 
     def committee_for(self, version):
         return Committee.for_domain(version.definition.domain)
@@ -102,7 +107,7 @@ class DefinitionWorkflow(Workflow):
         pending = version.status in PENDING_STATUSES
         if pending:
             effective = definition.effective_version
-            then = ", the version in force"
+            then = N_("%(key)s v%(number)s, the version in force")
         else:
             # A decided review shows what was in force when it was proposed, not what is now.
             effective = max(
@@ -115,7 +120,7 @@ class DefinitionWorkflow(Workflow):
                 key=lambda v: v.number,
                 default=None,
             )
-            then = ", the version in force when it was proposed"
+            then = N_("%(key)s v%(number)s, the version in force when it was proposed")
         proposed = subjects.definition_rows(version, definition)
         in_force = None
         if effective is not None and effective.pk != version.pk:
@@ -126,8 +131,12 @@ class DefinitionWorkflow(Workflow):
         ).select_related("field__dataset__system")
         replaces = []
         if in_force is not None:
-            replaces.append(f"{definition.key} v{effective.number}{then}")
-        title = f"Definition {definition.key} v{version.number}: {version.name}"
+            replaces.append(_(then) % {"key": definition.key, "number": effective.number})
+        title = _("Definition %(key)s v%(number)s: %(name)s") % {
+            "key": definition.key,
+            "number": version.number,
+            "name": version.name,
+        }
         if version.name_zh:
             title += f" ({version.name_zh})"
         return subjects.subject(
@@ -160,8 +169,11 @@ class MappingWorkflow(Workflow):
         Transition("retire", {_M.APPROVED}, _M.RETIRED, by=frozenset({MANUAL, SYSTEM})),
     )
 
-    def summary(self, mapping) -> str:
-        return f"mapping {mapping.field.ref} -> {mapping.definition.key}"
+    def summary(self, mapping) -> Phrase:
+        return Phrase(
+            N_("mapping %(field)s -> %(definition)s"),
+            {"field": mapping.field.ref, "definition": mapping.definition.key},
+        )
 
     def committee_for(self, mapping):
         return Committee.for_domain(mapping.definition.domain)
@@ -240,10 +252,13 @@ class MappingWorkflow(Workflow):
         ]
         warnings = []
         if in_force is None:
-            warnings.append(f"{definition.key} has no approved version in force yet.")
+            warnings.append(
+                _("%(key)s has no approved version in force yet.") % {"key": definition.key}
+            )
         return subjects.subject(
             "mapping",
-            f"Mapping of {field.ref} to {definition.key}",
+            _("Mapping of %(field)s to %(definition)s")
+            % {"field": field.ref, "definition": definition.key},
             proposed,
             before,
             definitions=[definition.key, *(m.definition.key for m in current)],
@@ -265,10 +280,10 @@ def replaced_mappings(mapping: FieldMapping) -> list[FieldMapping]:
 
 
 def replacement_text(old: FieldMapping) -> str:
-    return (
-        f"the approved mapping #{old.pk} of {old.field.ref} to definition {old.definition.key} "
-        f"(it is retired, and {old.definition.key} loses this source)"
-    )
+    return _(
+        "the approved mapping #%(id)s of %(field)s to definition %(definition)s "
+        "(it is retired, and %(definition)s loses this source)"
+    ) % {"id": old.pk, "field": old.field.ref, "definition": old.definition.key}
 
 
 def detected_once(cache: dict | None) -> list:

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 from guardian.models import GroupObjectPermission
 from guardian.shortcuts import assign_perm, remove_perm
@@ -20,6 +21,7 @@ from core.audit import Actor, record_change, record_changes, snapshot
 from core.choices import ChangeAction, Role
 from core.permissions import perm_name, user_can
 from core.services import create_object, delete_object, update_object
+from core.text import Phrase
 from governance import subjects
 from governance.choices import ReviewStatus
 from governance.workflow import (
@@ -71,7 +73,7 @@ def _problems(items: list[dict]) -> ValidationError:
 @transaction.atomic
 def create_vendor(actor: Actor, data: dict) -> Vendor:
     vendor = create_object(actor, Vendor, data)
-    group, _ = Group.objects.get_or_create(name=vendor.group_name)
+    group, _created = Group.objects.get_or_create(name=vendor.group_name)
     for perm in VENDOR_GROUP_PERMS:
         assign_perm(f"vendors.{perm}", group, vendor)
     return vendor
@@ -280,8 +282,11 @@ class ContractWorkflow(Workflow):
         Transition("expire", {S.APPROVED, S.ACTIVE}, S.EXPIRED),
     )
 
-    def summary(self, version) -> str:
-        return f"integration contract {version} ({version.contract.vendor.name})"
+    def summary(self, version) -> Phrase:
+        return Phrase(
+            N_("integration contract %(version)s (%(vendor)s)"),
+            {"version": str(version), "vendor": version.contract.vendor.name},
+        )
 
     def committee_for(self, version):
         return adapters.contract_committee()
@@ -340,10 +345,23 @@ class ContractWorkflow(Workflow):
         if current is not None and current.pk != version.pk:
             in_force = contract_rows(current)
         fields = sorted(f.ref for f in version.fields.select_related("dataset__system"))
-        replaces = [f"version {current.number} of {contract.key}, in force"] if in_force else []
+        replaces = (
+            [
+                _("version %(number)s of %(key)s, in force")
+                % {"number": current.number, "key": contract.key}
+            ]
+            if in_force
+            else []
+        )
         return subjects.subject(
             "contract",
-            f"Contract {contract.key} v{version.number}: {contract.name} ({contract.vendor.name})",
+            _("Contract %(key)s v%(number)s: %(name)s (%(vendor)s)")
+            % {
+                "key": contract.key,
+                "number": version.number,
+                "name": contract.name,
+                "vendor": contract.vendor.name,
+            },
             contract_rows(version),
             in_force,
             fields=fields,
@@ -455,7 +473,7 @@ def sync_catalog_access(actor: Actor, vendor: Vendor) -> None:
     """Give the vendor's group `view` on exactly the datasets and fields its approved or active
     contract versions carry (not their whole systems: a system grant would show every dataset).
     Drafts grant nothing, so naming a dataset in a draft does not open it."""
-    group, _ = Group.objects.get_or_create(name=vendor.group_name)
+    group, _created = Group.objects.get_or_create(name=vendor.group_name)
     versions = ContractVersion.objects.filter(contract__vendor=vendor, status__in=IN_FORCE)
     changes = []
     for model, m2m in ((Dataset, "datasets"), (Field, "fields")):

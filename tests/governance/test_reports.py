@@ -7,12 +7,14 @@ import io
 
 from django.core import mail
 from django.core.management import call_command
-from django.utils import timezone
+from django.test import override_settings
+from django.utils import timezone, translation
 
 from core.audit import Actor
 from core.models import ChangeRecord
 from governance import queries, services
-from governance.models import ConflictResolution, FieldDefinition, StatusChange
+from governance.models import ConflictResolution, FieldDefinition, Review, StatusChange
+from governance.reports import review_summary
 from governance.workflow import cast_vote, transition
 from tests.governance.helpers import API, COMMITTEES_URL, GovernanceTestCase, open_review
 
@@ -156,10 +158,27 @@ class RecertificationTests(GovernanceTestCase):
         self.assertEqual(self.status_of(self.gross), "needs_review")
         (message,) = mail.outbox
         self.assertEqual(message.to, ["steward@example.com"])
-        self.assertIn("order_amount_gross", message.body)
+        # In the mail language (Traditional Chinese unless configured), linking the page where
+        # the steward confirms the definition or opens a new version.
+        self.assertEqual(message.subject, "1 項定義需要重新認證")
+        self.assertIn(
+            "http://127.0.0.1:8000/definitions/order_amount_gross/recertify/", message.body
+        )
+        self.assertIn("需要審查", message.body)
         change = StatusChange.objects.filter(transition="flag_for_review").get()
         self.assertEqual(
             (change.via, change.actor_name), ("system", "manage.py governance_recertify")
+        )
+
+    @override_settings(MAIL_LANGUAGE="en", SITE_URL="https://catalog.example.com")
+    def test_the_reminder_is_written_in_the_configured_language_and_site(self):
+        backdate(self.gross, 370)
+        with self.captureOnCommitCallbacks(execute=True):
+            call_command("governance_recertify", stdout=io.StringIO(), stderr=io.StringIO())
+        (message,) = mail.outbox
+        self.assertEqual(message.subject, "1 definition needs recertification")
+        self.assertIn(
+            "https://catalog.example.com/definitions/order_amount_gross/recertify/", message.body
         )
 
     def test_nothing_is_flagged_within_the_interval(self):
@@ -226,3 +245,22 @@ class KpiTests(GovernanceTestCase):
     def test_kpis_need_a_role(self):
         self.assert_error(self.as_(None).get(KPIS_URL), 401)
         self.assert_error(self.as_(self.outsider).get(KPIS_URL), 403)
+
+
+class ReviewTitleTests(GovernanceTestCase):
+    def test_a_review_is_titled_in_the_readers_language_and_kept_in_english(self):
+        review = self.submit(self.net)
+        self.assertEqual(review.summary, "definition order_amount_net v1")
+        with translation.override("zh-hant"):
+            self.assertEqual(review.title, "定義 order_amount_net 第 1 版")
+            self.assertEqual(review_summary(review)["summary"], "定義 order_amount_net 第 1 版")
+        self.client.force_login(self.committee)
+        body = self.ok(self.client.get(f"{API}reviews/{review.pk}/"))
+        self.assertEqual(body["summary"], "definition order_amount_net v1")
+
+    def test_a_review_kept_before_phrases_shows_its_stored_text(self):
+        review = self.submit(self.net)
+        Review.objects.filter(pk=review.pk).update(summary_phrase={})
+        review.refresh_from_db()
+        with translation.override("zh-hant"):
+            self.assertEqual(review.title, "definition order_amount_net v1")
