@@ -112,6 +112,8 @@ class ChangeRecord(AppendOnlyModel):
             models.Index(fields=["object_type", "object_id", "-id"], name="change_object_idx"),
             # "what did this person change", the actor filter
             models.Index(fields=["actor_name", "-id"], name="change_actor_idx"),
+            # "what did this one request change" (a bulk upsert writes thousands of rows)
+            models.Index(fields=["request_id"], name="change_request_idx"),
             # time-range filter
             models.Index(fields=["at"], name="change_at_idx"),
         ]
