@@ -148,9 +148,7 @@ def system_page(request, key: str):
             "contracts": contracts,
             "jobs": jobs,
             "introspections": introspection_history(user, system),
-            "breadcrumbs": breadcrumbs(
-                (_("Catalog"), reverse("catalog-page")), (system.key, "")
-            ),
+            "breadcrumbs": breadcrumbs((_("Catalog"), reverse("catalog-page")), (system.key, "")),
         },
     )
 
@@ -221,12 +219,11 @@ def dataset_page(request, ref: str):
         .select_related("target__system", "job")
         .order_by("job__key", "target__system__key", "target__name")
     )
+    ends = {e.source_id for e in into} | {e.target_id for e in out_of}
     shown_ids = set(
-        visible(
-            user,
-            Dataset.objects.filter(pk__in={e.source_id for e in into} | {e.target_id for e in out_of}),
-            DATASET_PARENTS,
-        ).values_list("pk", flat=True)
+        visible(user, Dataset.objects.filter(pk__in=ends), DATASET_PARENTS).values_list(
+            "pk", flat=True
+        )
     )
     owners = list(
         ownerships_visible_to(
@@ -331,7 +328,9 @@ def field_page(request, ref: str):
     owners = list(
         ownerships_visible_to(
             user,
-            Ownership.objects.filter(Q(dataset=field.dataset_id) | Q(system=field.dataset.system_id)),
+            Ownership.objects.filter(
+                Q(dataset=field.dataset_id) | Q(system=field.dataset.system_id)
+            ),
         )
         .select_related("user", "dataset", "system")
         .order_by("role", "user__username")

@@ -46,7 +46,9 @@ def job_page(request, key: str):
             "shown": shown,
             "sql_lines": sql_lines(shown) if shown else [],
             "lineage": version_lineage(shown) if shown else None,
-            "current_edges": current_edges(user, job) if shown and shown.pk == job.current_version_id else None,
+            "current_edges": current_edges(user, job)
+            if shown and shown.pk == job.current_version_id
+            else None,
             "compare": compare,
             "system_url": reverse("catalog-system", args=[job.system.key])
             if visible(user, type(job.system).objects.filter(pk=job.system_id)).exists()
