@@ -84,7 +84,9 @@ class CatalogPagesTests(VendorTestCase):
             self.assertEqual(self.page(self.outsider, url).status_code, 404, url)
 
     def test_a_vendor_reads_the_dataset_its_contract_carries_and_nothing_around_it(self):
-        self.assertEqual(self.page(self.vendor, dataset_page("pos:sales.transactions")).status_code, 200)
+        self.assertEqual(
+            self.page(self.vendor, dataset_page("pos:sales.transactions")).status_code, 200
+        )
         self.assertEqual(
             self.page(self.vendor, field_page("pos:sales.transactions.amount")).status_code, 200
         )
