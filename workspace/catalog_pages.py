@@ -16,6 +16,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from catalog.models import Dataset, Field, SourceSystem
 from consult.models import FieldClassification, Purpose
@@ -41,10 +42,10 @@ HISTORY_ROWS = 20
 
 # How a classification came to a field, in words (consult.snapshot.Label.source).
 LABEL_SOURCES = {
-    "assigned": "assigned by a steward",
-    "confirmed": "confirmed by a steward",
-    "definition": "from its definition",
-    "propagated": "propagated along lineage",
+    "assigned": gettext_lazy("assigned by a steward"),
+    "confirmed": gettext_lazy("confirmed by a steward"),
+    "definition": gettext_lazy("from its definition"),
+    "propagated": gettext_lazy("propagated along lineage"),
 }
 
 
@@ -295,7 +296,7 @@ def field_labels(user, fields: list[Field]) -> dict[int, list[dict]]:
             {
                 "key": key,
                 "source": label.source,
-                "source_label": _(LABEL_SOURCES.get(label.source, label.source)),
+                "source_label": str(LABEL_SOURCES.get(label.source, label.source)),
                 "path": [names[p] for p in label.path if p in names],
                 "via_aggregation": label.via_aggregation,
             }
