@@ -119,6 +119,16 @@ class CatalogPagesTests(VendorTestCase):
         ):
             self.assertEqual(self.page(self.engineer, url).status_code, 404, url)
 
+    def test_a_field_whose_name_holds_a_dot_opens_by_its_quoted_reference(self):
+        dotted = add_field(self.engineer, self.transactions, "payload.id", ordinal=9)
+        self.assertEqual(dotted.ref, 'pos:sales.transactions."payload.id"')
+        listing = self.page(self.engineer, dataset_page("pos:sales.transactions"))
+        url = "/catalog/fields/pos:sales.transactions.%22payload.id%22/"
+        self.assertContains(listing, f'href="{url}"')
+        response = self.page(self.engineer, url)
+        self.assertContains(response, "payload.id")
+        self.assertEqual(response.context["field"], dotted)
+
     def test_the_index_lists_systems_or_for_a_vendor_the_datasets_of_its_contracts(self):
         response = self.page(self.engineer, "/catalog/")
         for key in ("pos", "crm", "dw", "cdp"):
