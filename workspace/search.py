@@ -63,10 +63,10 @@ def search(user, query: str, kinds: list[str] | None = None) -> list[Hit]:
 # representation, which the browsable API shows to a signed-in person.
 PAGES = {
     "definition": "definition-page",
-    "field": "field-detail",
-    "dataset": "dataset-detail",
-    "system": "sourcesystem-detail",
-    "job": "etljob-detail",
+    "field": "catalog-field",
+    "dataset": "catalog-dataset",
+    "system": "catalog-system",
+    "job": "job-page",
     "contract": "integrationcontract-detail",
 }
 

@@ -63,6 +63,15 @@ PAGES = {
     "agenda": ("chair", lambda: f"/committees/{Committee.objects.get().pk}/agenda/"),
     "minutes": ("chair", _meeting),
     "conflicts": ("stella", "/conflicts/"),
+    "catalog": ("eric", "/catalog/"),
+    "catalog of a vendor": ("victor", "/catalog/"),
+    "system": ("eric", "/catalog/systems/crm/"),
+    "dataset": ("eric", "/catalog/datasets/crm:public.contacts/"),
+    "field": ("eric", "/catalog/fields/crm:public.contacts.email/"),
+    "field with a propagated classification": ("eric", "/catalog/fields/dw:dw.customer_dim.email/"),
+    "dataset seen by a vendor": ("victor", "/catalog/datasets/pos:sales.transactions/"),
+    "job whose version failed": ("eric", "/lineage/jobs/stg_epay_payments/"),
+    "job": ("eric", "/lineage/jobs/dw_customer_dim/"),
     "not found": ("victor", lambda: f"/reviews/{_net_review()}/"),
 }
 
