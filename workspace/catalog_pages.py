@@ -49,6 +49,12 @@ LABEL_SOURCES = {
 }
 
 
+def trail(*pairs):
+    """The breadcrumbs, less the steps the caller may not open (a vendor's system)."""
+    last = len(pairs) - 1
+    return breadcrumbs(*(p for i, p in enumerate(pairs) if p[1] or i == last))
+
+
 def _found(queryset, value: str, what: str):
     """The row `value` names (id or natural key) among `queryset`; a 404 otherwise, also for a
     malformed name (a page has no field to report a 400 against)."""
@@ -248,7 +254,7 @@ def dataset_page(request, ref: str):
             "downstream": _ends(out_of, "target", shown_ids),
             "owners": owners,
             "contracts": _contracts(user, Q(datasets=dataset)),
-            "breadcrumbs": breadcrumbs(
+            "breadcrumbs": trail(
                 (_("Catalog"), reverse("catalog-page")),
                 (dataset.system.key, system_url),
                 (dataset.name, ""),
@@ -357,7 +363,7 @@ def field_page(request, ref: str):
             "owners": owners,
             "team": field.dataset.system.owning_team,
             "contracts": _contracts(user, Q(fields=field) | Q(datasets=field.dataset_id)),
-            "breadcrumbs": breadcrumbs(
+            "breadcrumbs": trail(
                 (_("Catalog"), reverse("catalog-page")),
                 (field.dataset.system.key, _system_url(user, field.dataset.system)),
                 (field.dataset.name, reverse("catalog-dataset", args=[field.dataset.ref])),
