@@ -49,6 +49,12 @@ LABEL_SOURCES = {
 }
 
 
+def trail(*pairs):
+    """The breadcrumbs, less the steps the caller may not open (a vendor's system)."""
+    last = len(pairs) - 1
+    return breadcrumbs(*(p for i, p in enumerate(pairs) if p[1] or i == last))
+
+
 def _found(queryset, value: str, what: str):
     """The row `value` names (id or natural key) among `queryset`; a 404 otherwise, also for a
     malformed name (a page has no field to report a 400 against)."""
@@ -242,13 +248,14 @@ def dataset_page(request, ref: str):
             "system_url": system_url,
             "rows": rows,
             "reads_labels": _reads_labels(user),
+            "reads_all_lineage": allowed_jobs(user) is None,
             "jobs_in": _jobs_of(into),
             "jobs_out": _jobs_of(out_of),
             "upstream": _ends(into, "source", shown_ids),
             "downstream": _ends(out_of, "target", shown_ids),
             "owners": owners,
             "contracts": _contracts(user, Q(datasets=dataset)),
-            "breadcrumbs": breadcrumbs(
+            "breadcrumbs": trail(
                 (_("Catalog"), reverse("catalog-page")),
                 (dataset.system.key, system_url),
                 (dataset.name, ""),
@@ -354,10 +361,11 @@ def field_page(request, ref: str):
             "overridden": overridden,
             "decisions": decisions(user, field) if _reads_policies(user) else None,
             "edges": edges,
+            "reads_all_lineage": allowed_jobs(user) is None,
             "owners": owners,
             "team": field.dataset.system.owning_team,
             "contracts": _contracts(user, Q(fields=field) | Q(datasets=field.dataset_id)),
-            "breadcrumbs": breadcrumbs(
+            "breadcrumbs": trail(
                 (_("Catalog"), reverse("catalog-page")),
                 (field.dataset.system.key, _system_url(user, field.dataset.system)),
                 (field.dataset.name, reverse("catalog-dataset", args=[field.dataset.ref])),

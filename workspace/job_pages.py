@@ -12,11 +12,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from catalog.models import Field
-from core.pages import breadcrumbs
 from core.permissions import visible
 from lineage.choices import ParseStatus
 from lineage.models import EtlJob, EtlJobVersion, LineageEdge
-from workspace.catalog_pages import FIELD_PARENTS, _found
+from workspace.catalog_pages import FIELD_PARENTS, _found, _system_url, trail
 
 EDGES_SHOWN = 500
 
@@ -37,6 +36,7 @@ def job_page(request, key: str):
         a = _chosen(request.GET.get("a"), by_number, versions[1])
         b = _chosen(request.GET.get("b"), by_number, versions[0])
         compare = {"a": a, "b": b, **lineage_diff(a, b)}
+    system_url = _system_url(user, job.system)
     return render(
         request,
         "workspace/jobs/job.html",
@@ -50,10 +50,10 @@ def job_page(request, key: str):
             if shown and shown.pk == job.current_version_id
             else None,
             "compare": compare,
-            "system_url": reverse("catalog-system", args=[job.system.key])
-            if visible(user, type(job.system).objects.filter(pk=job.system_id)).exists()
-            else "",
-            "breadcrumbs": breadcrumbs((_("ETL jobs"), ""), (job.key, "")),
+            "system_url": system_url,
+            "breadcrumbs": trail(
+                (_("Catalog"), reverse("catalog-page")), (job.system.key, system_url), (job.key, "")
+            ),
         },
     )
 

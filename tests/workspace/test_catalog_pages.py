@@ -11,6 +11,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Field
+from catalog.services import bulk_upsert
 from consult.models import Classification, Purpose
 from consult.services import set_field_classification
 from core.audit import Actor
@@ -151,6 +152,18 @@ class CatalogPagesTests(VendorTestCase):
         self.assertContains(response, "pos-sales-nightly@1")
         response = self.page(self.engineer, system_page("dw"))
         self.assertContains(response, 'href="/lineage/jobs/load_pos/"')
+
+    def test_a_system_lists_its_introspection_runs_from_the_audit_trail(self):
+        who = Actor(self.engineer).with_reason("introspection of pos")
+        rows = [{"name": "sales.refunds", "fields": [{"name": "refund_id"}, {"name": "amount"}]}]
+        bulk_upsert(who, self.pos, rows)
+        runs = self.page(self.engineer, system_page("pos")).context["introspections"]
+        self.assertEqual(len(runs), 1)
+        self.assertEqual((runs[0]["actor"], runs[0]["datasets"]), ("engineer", 1))
+        self.assertEqual((runs[0]["fields"], runs[0]["created"]), (2, 3))
+        # Another system's page shows none of it.
+        other = self.page(self.committee, system_page("crm"))
+        self.assertEqual(other.context["introspections"], [])
 
     def test_a_dataset_shows_its_fields_and_the_jobs_in_and_out(self):
         response = self.page(self.engineer, dataset_page("pos:sales.transactions"))
