@@ -278,7 +278,7 @@ class ServiceLevel(models.Model):
     def clean(self) -> None:
         if not self.unit:
             raise ValidationError(
-                {"unit": f"SLA {SlaMetric(self.metric).label!r} ({self.target_text}) has no unit."}
+                {"unit": f"SLA {str(SlaMetric(self.metric).label)!r} ({self.target_text}) has no unit."}
             )
 
 

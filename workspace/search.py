@@ -67,7 +67,7 @@ PAGES = {
     "dataset": "dataset-detail",
     "system": "sourcesystem-detail",
     "job": "etljob-detail",
-    "contract": "integrationcontract-detail",
+    "contract": "vendor-contract",
 }
 
 
