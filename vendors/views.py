@@ -199,7 +199,7 @@ def home(request):
             "awaiting": awaiting,
             "to_answer": to_answer,
             "may_create": _creatable_vendors(user).exists(),
-            "breadcrumbs": breadcrumbs((_("Vendors"), "")),
+            "breadcrumbs": breadcrumbs((_("Vendor contracts"), "")),
         },
     )
 
@@ -316,7 +316,7 @@ def contract_new(request):
             "form": form,
             "single_vendor": len(vendors) == 1,
             "breadcrumbs": breadcrumbs(
-                (_("Vendors"), reverse("vendor-home")), (_("New interface"), "")
+                (_("Vendor contracts"), reverse("vendor-home")), (_("New interface"), "")
             ),
         },
     )
@@ -357,7 +357,7 @@ def _contract_page(request, contract, version, upload_problems=None, upload_form
         "upload_form": upload_form or OdcsUploadForm(),
         "upload_problems": upload_problems or [],
         "breadcrumbs": breadcrumbs(
-            (_("Vendors"), reverse("vendor-home")), (contract.name, "")
+            (_("Vendor contracts"), reverse("vendor-home")), (contract.name, "")
         ),
     }
     status = 400 if upload_problems else 200
@@ -564,7 +564,7 @@ def contract_edit(request, key: str):
     contract = _contract(request, key)
     _require_change(request, contract)
     draft = _draft(contract)
-    base = draft or _shown_version(contract, None)
+    base = draft or contract.versions.order_by("-number").first()
     systems = list(_systems(request.user, contract))
     problems: list[dict] = []
     if request.method == "POST":
@@ -641,7 +641,7 @@ def contract_edit(request, key: str):
             "gap_count": len(gaps),
             "may_submit": draft is not None and not gaps and not problems,
             "breadcrumbs": breadcrumbs(
-                (_("Vendors"), reverse("vendor-home")),
+                (_("Vendor contracts"), reverse("vendor-home")),
                 (contract.name, reverse("vendor-contract", args=[contract.key])),
                 (_("Edit"), ""),
             ),
@@ -837,7 +837,7 @@ def notice_new(request, key: str):
             "rows": rows,
             "carried": carried,
             "breadcrumbs": breadcrumbs(
-                (_("Vendors"), reverse("vendor-home")),
+                (_("Vendor contracts"), reverse("vendor-home")),
                 (contract.name, reverse("vendor-contract", args=[contract.key])),
                 (_("New change notice"), ""),
             ),
@@ -875,7 +875,7 @@ def notice_page(request, pk: int):
             "impact": notice.impact or {},
             "may_answer": may_answer,
             "breadcrumbs": breadcrumbs(
-                (_("Vendors"), reverse("vendor-home")),
+                (_("Vendor contracts"), reverse("vendor-home")),
                 (notice.contract.name, reverse("vendor-contract", args=[notice.contract.key])),
                 (_("Change notice %(n)s") % {"n": notice.pk}, ""),
             ),
