@@ -654,7 +654,7 @@ def _located(item: dict) -> str:
     """A refusal of a row, with the row it concerns (paths count from 0, people from 1)."""
     path, message = item["path"], item["message"]
     if "[" in path:
-        root, _, rest = path.partition("[")
+        _root, _sep, rest = path.partition("[")
         index = rest.split("]")[0]
         if index.isdigit():
             return _("Row %(n)s: %(message)s") % {"n": int(index) + 1, "message": message}

@@ -19,6 +19,7 @@ from governance.choices import ReviewStatus
 from governance.models import Committee, FieldDefinition, Meeting
 from governance.workflow import reviews_of
 from tests.web.conftest import assert_accessible, journey
+from vendors.models import ChangeNotice
 
 pytestmark = journey(__name__)
 
@@ -63,6 +64,13 @@ PAGES = {
     "agenda": ("chair", lambda: f"/committees/{Committee.objects.get().pk}/agenda/"),
     "minutes": ("chair", _meeting),
     "conflicts": ("stella", "/conflicts/"),
+    "vendor home": ("victor", "/vendors/"),
+    "vendor contracts of an owner": ("eric", "/vendors/"),
+    "contract": ("victor", "/vendors/contracts/pos-sales-nightly/"),
+    "contract editor": ("victor", "/vendors/contracts/pos-sales-nightly/edit/"),
+    "new interface": ("victor", "/vendors/contracts/new/"),
+    "new change notice": ("victor", "/vendors/contracts/pos-sales-nightly/notices/new/"),
+    "change notice": ("eric", lambda: f"/vendors/notices/{ChangeNotice.objects.first().pk}/"),
     "not found": ("victor", lambda: f"/reviews/{_net_review()}/"),
 }
 

@@ -30,8 +30,8 @@
     var text = document.createElement("textarea");
     text.innerHTML = wording;  // the template's entities, decoded
     alertBox.textContent = text.value
-      .replace("%(activity)s", row.getAttribute("data-label"))
-      .replace("%(party)s", partyOf(others[0]));
+      .replace("{activity}", row.getAttribute("data-label"))
+      .replace("{party}", partyOf(others[0]));
     alertBox.classList.remove("is-hidden");
   });
 })();
