@@ -26,7 +26,10 @@ def document_context(version: ContractVersion) -> dict:
             if row.activity == activity:
                 cells[RaciRole(row.role)].append(row.party_label)
         matrix.append(
-            {"activity": str(activity.label), "cells": [", ".join(cells[r]) or "—" for r in RaciRole]}
+            {
+                "activity": str(activity.label),
+                "cells": [", ".join(cells[r]) or "—" for r in RaciRole],
+            }
         )
     interface = [
         (N_("Vendor"), f"{contract.vendor.name} ({contract.vendor.key})"),
@@ -39,7 +42,10 @@ def document_context(version: ContractVersion) -> dict:
         (N_("Format"), _or_dash(version.data_format)),
         (N_("Schedule"), _or_dash(version.schedule)),
         (N_("Expected volume"), _or_dash(version.expected_volume)),
-        (N_("Effective"), f"{_or_dash(version.effective_from)} to {_or_dash(version.effective_until)}"),
+        (
+            N_("Effective"),
+            f"{_or_dash(version.effective_from)} to {_or_dash(version.effective_until)}",
+        ),
         (N_("Schema change notice"), f"{_or_dash(version.schema_change_notice_days)} days"),
     ]
     error_handling = [

@@ -586,9 +586,7 @@ def contract_edit(request, key: str):
             except REFUSALS as exc:
                 problems = _problems(exc)
             else:
-                messages.success(
-                    request, _("Draft version %(n)s saved.") % {"n": saved.number}
-                )
+                messages.success(request, _("Draft version %(n)s saved.") % {"n": saved.number})
                 return redirect("vendor-contract-edit", contract.key)
         else:
             from vendors.api.serializers import positions_as_lists
@@ -622,12 +620,19 @@ def contract_edit(request, key: str):
             "state": state,
             "grid": _grid(contract, state["raci"], team_names),
             "team_names": team_names,
-            "sla_rows": _padded(state["slas"], 4, {"metric": "", "target": "", "unit": "",
-                                                    "description": ""}),  # fmt: skip
+            "sla_rows": _padded(
+                state["slas"], 4, {"metric": "", "target": "", "unit": "", "description": ""}
+            ),  # fmt: skip
             "escalation_rows": _padded(
-                state["escalation"], 3,
-                {"level": "", "contact": "", "internal_contact": "", "response_time": "",
-                 "response_unit": ""},
+                state["escalation"],
+                3,
+                {
+                    "level": "",
+                    "contact": "",
+                    "internal_contact": "",
+                    "response_time": "",
+                    "response_unit": "",
+                },
             ),  # fmt: skip
             "dataset_rows": state["datasets"] + [""] * 2,
             "field_rows": state["fields"] + [""] * 3,
@@ -812,9 +817,10 @@ def notice_new(request, key: str):
                     ]  # fmt: skip
                     target = filled[index] if index < len(filled) else rows.forms[0]
                     target.add_error(name if name in target.fields else "field", item["message"])
+                elif path in form.fields:
+                    apply_error(form, ValidationError({path: [item["message"]]}))
                 else:
-                    apply_error(form, ValidationError({path: [item["message"]]})
-                                if path in form.fields else ValidationError(item["message"]))  # fmt: skip
+                    apply_error(form, ValidationError(item["message"]))
         else:
             messages.success(request, _("Change notice filed; its impact is below."))
             return redirect("vendor-notice", notice.pk)
@@ -904,4 +910,3 @@ def notice_answer(request, pk: int):
         else:
             messages.success(request, _("Your answer is recorded; the vendor sees it."))
     return redirect("vendor-notice", notice.pk)
-

@@ -97,12 +97,14 @@ class EditorTests(PageTestCase):
     def form(self, **overrides) -> dict:
         data = {
             "source_system": "pos", "target_system": "dw", "direction": "inbound",
-            "mechanism": "file_drop", "endpoint": "sftp://x/", "dataset": ["pos:sales.transactions"],
+            "mechanism": "file_drop", "endpoint": "sftp://x/",
+            "dataset": ["pos:sales.transactions"],
             "team-count": "1", "team-0": "Data Platform",
             "raci-extraction-0": ["R", "A"],
             "sla-0-metric": "availability", "sla-0-target": "99.5", "sla-0-unit": "percent",
             "esc-0-level": "1", "esc-0-contact": str(self.pos_contact.pk),
-            "esc-0-internal_contact": "", "esc-0-response_time": "2", "esc-0-response_unit": "hours",
+            "esc-0-internal_contact": "", "esc-0-response_time": "2",
+            "esc-0-response_unit": "hours",
             "schema_change_notice_days": "30",
         }  # fmt: skip
         data.update(overrides)

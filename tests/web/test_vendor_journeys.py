@@ -11,8 +11,8 @@ import datetime
 import re
 
 import yaml
-from playwright.sync_api import expect
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from governance.choices import ReviewStatus
 from governance.workflow import reviews_of
@@ -44,7 +44,9 @@ def test_a_vendor_documents_a_new_interface_and_the_owner_approves_it(open_page)
     page.get_by_label("Source system", exact=True).select_option("pos")
     page.get_by_label("Target system", exact=True).select_option("dw")
     page.get_by_label("Mechanism", exact=True).select_option("file_drop")
-    page.get_by_label("Endpoint or location", exact=True).fill("sftp://drop.retail.example/pos/returns/")
+    page.get_by_label("Endpoint or location", exact=True).fill(
+        "sftp://drop.retail.example/pos/returns/"
+    )
     page.get_by_label("Format", exact=True).fill("CSV")
     page.get_by_label("Schedule", exact=True).fill("daily by 02:00")
     # Search as you type: the box offers what victor may name, nothing of other vendors.
@@ -87,14 +89,18 @@ def test_a_vendor_documents_a_new_interface_and_the_owner_approves_it(open_page)
         page.get_by_label(f"SLA {index + 1}: metric").select_option(metric)
         page.get_by_label(f"SLA {index + 1}: target").fill(target)
         page.get_by_label(f"SLA {index + 1}: unit").select_option(unit)
-    page.get_by_label("How errors are detected", exact=True).fill("Row counts against the till summary.")
+    page.get_by_label("How errors are detected", exact=True).fill(
+        "Row counts against the till summary."
+    )
     page.get_by_label("Retries", exact=True).fill("3")
     page.get_by_label("Back-off between retries", exact=True).fill("15 minutes, doubling")
     page.get_by_label("Quarantine of bad records", exact=True).fill("Bad rows to /pos/quarantine/.")
     page.get_by_label("Replay procedure", exact=True).fill("Re-drop the day's file.")
     page.get_by_label("Who is told of a failure", exact=True).fill("Data Platform on-call")
     page.get_by_label("Told within (minutes)", exact=True).fill("30")
-    page.get_by_label("Escalation row 1: vendor contact").select_option(label="Pat Lin (Integration desk)")
+    page.get_by_label("Escalation row 1: vendor contact").select_option(
+        label="Pat Lin (Integration desk)"
+    )
     page.get_by_label("Escalation row 1: response time").fill("30")
     page.get_by_label("Escalation row 1: unit").select_option("minutes")
     page.get_by_label("Notice period for schema changes (days)", exact=True).fill("30")
@@ -241,9 +247,11 @@ def test_an_exported_contract_uploaded_back_exports_the_same(open_page, tmp_path
     page.wait_for_load_state()
     created = ContractVersion.objects.filter(contract__key=POS).order_by("-number").first()
     assert created.number == before + 1 and created.status == VersionStatus.DRAFT
-    assert page.get_by_role("status").get_by_text(
-        f"The document is now draft version {created.number}."
-    ).is_visible()
+    assert (
+        page.get_by_role("status")
+        .get_by_text(f"The document is now draft version {created.number}.")
+        .is_visible()
+    )
     with page.expect_download() as second:
         page.get_by_role("link", name="Download as ODCS YAML").click()
     again = tmp_path / "again.yaml"
