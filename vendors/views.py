@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpResponse
@@ -29,11 +30,17 @@ from core.errors import DomainError
 from core.pages import apply_error, breadcrumbs, roles_of
 from core.permissions import user_can, visible
 from governance.choices import ReviewStatus
+from governance.models import Review
 from governance.permissions import reviews_visible_to
 from governance.workflow import reviews_of
 from vendors import odcs, services
 from vendors.api.odcs import import_document
-from vendors.api.serializers import ALL, ContractVersionSerializer, naming_scope
+from vendors.api.serializers import (
+    ALL,
+    ContractVersionSerializer,
+    naming_scope,
+    positions_as_lists,
+)
 from vendors.choices import (
     Activity,
     NoticeStatus,
@@ -68,11 +75,6 @@ SEARCH_LIMIT = 15
 
 def _actor(request, reason: str = "") -> Actor:
     return Actor.from_request(request, reason=reason)
-
-
-def _refused(request, exc: Exception) -> None:
-    message = exc.message if isinstance(exc, DomainError) else "; ".join(exc.messages)
-    messages.error(request, message)
 
 
 def _problems(exc: Exception) -> list[dict]:
@@ -175,7 +177,7 @@ def home(request):
         submitted = ContractVersion.objects.filter(
             status=S.SUBMITTED, contract__in=contracts
         ).select_related("contract__vendor", "source_system", "target_system")
-        reviews = reviews_visible_to(user, reviews_of_versions(submitted))
+        reviews = reviews_visible_to(user, _open_reviews_of(submitted))
         by_version = {r.object_id: r for r in reviews}
         awaiting = [
             {"version": v, "review": by_version.get(v.pk)}
@@ -204,11 +206,7 @@ def home(request):
     )
 
 
-def reviews_of_versions(versions):
-    from django.contrib.contenttypes.models import ContentType
-
-    from governance.models import Review
-
+def _open_reviews_of(versions):
     return Review.objects.filter(
         content_type=ContentType.objects.get_for_model(ContractVersion),
         object_id__in=[v.pk for v in versions],
@@ -364,12 +362,19 @@ def _contract_page(request, contract, version, upload_problems=None, upload_form
     return render(request, "vendors/contract_page.html", context, status=status)
 
 
-@login_required
-def contract_markdown(request, key: str):
+def _document_version(request, key: str) -> tuple[IntegrationContract, ContractVersion]:
+    """The contract and the version asked for (`?version=`, else the one in force, else the
+    latest), for the documents of a contract; a 404 when it has none."""
     contract = _contract(request, key)
     version = _shown_version(contract, request.GET.get("version"))
     if version is None:
         raise Http404(_("This contract has no version yet."))
+    return contract, version
+
+
+@login_required
+def contract_markdown(request, key: str):
+    contract, version = _document_version(request, key)
     response = HttpResponse(render_markdown(version), content_type="text/markdown; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="{contract.key}-v{version.number}.md"'
     return response
@@ -377,10 +382,7 @@ def contract_markdown(request, key: str):
 
 @login_required
 def contract_printable(request, key: str):
-    contract = _contract(request, key)
-    version = _shown_version(contract, request.GET.get("version"))
-    if version is None:
-        raise Http404(_("This contract has no version yet."))
+    version = _document_version(request, key)[1]
     return HttpResponse(render_html(version), content_type="text/html; charset=utf-8")
 
 
@@ -388,17 +390,15 @@ def contract_printable(request, key: str):
 def contract_odcs(request, key: str):
     """GET: a version as an ODCS YAML file. POST: an uploaded ODCS document becomes a new draft
     version, or the page lists every problem at its path and nothing is written."""
-    contract = _contract(request, key)
     if request.method != "POST":
-        version = _shown_version(contract, request.GET.get("version"))
-        if version is None:
-            raise Http404(_("This contract has no version yet."))
+        contract, version = _document_version(request, key)
         response = HttpResponse(
             odcs.dump(odcs.export(version), "yaml"), content_type="application/yaml; charset=utf-8"
         )
         name = f"{contract.key}-v{version.number}.odcs.yaml"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
+    contract = _contract(request, key)
     _require_change(request, contract)
     form = OdcsUploadForm(request.POST, request.FILES)
     shown = _shown_version(contract, None)
@@ -589,8 +589,6 @@ def contract_edit(request, key: str):
                 messages.success(request, _("Draft version %(n)s saved.") % {"n": saved.number})
                 return redirect("vendor-contract-edit", contract.key)
         else:
-            from vendors.api.serializers import positions_as_lists
-
             problems = flatten(positions_as_lists(serializer.errors))
     else:
         state = _state_of(base)
