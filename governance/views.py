@@ -586,6 +586,10 @@ def _subject_url(review: Review) -> str:
         return reverse("definition-page", args=[subject.definition.key])
     if review.subject_kind == "mapping" and subject is not None:
         return reverse("definition-page", args=[subject.definition.key])
+    if review.subject_kind == "contract" and subject is not None:
+        # by URL name: vendors sits above governance
+        url = reverse("vendor-contract", args=[subject.contract.key])
+        return f"{url}?version={subject.number}"
     return ""
 
 

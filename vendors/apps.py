@@ -9,7 +9,11 @@ class VendorsConfig(AppConfig):
     verbose_name = "Vendor integration contracts"
 
     def ready(self):
+        from django.utils.translation import gettext_lazy as _
+
         from core import roles
+        from core.choices import Role
+        from core.pages import NavItem, register_nav
         from core.permissions import readable_by_grants, register_audit_readers
         from governance import agenda
         from vendors import services
@@ -37,3 +41,6 @@ class VendorsConfig(AppConfig):
             }
         )
         agenda.register_provider(services.agenda_notices)
+        # Vendors see their own contracts; the company's people those they may read or approve.
+        register_nav(NavItem("vendors", _("Vendor contracts"), "vendor-home", frozenset(
+            {Role.VENDOR, Role.COMMITTEE, Role.STEWARD, Role.ENGINEER}), 40))  # fmt: skip

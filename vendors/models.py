@@ -277,9 +277,8 @@ class ServiceLevel(models.Model):
 
     def clean(self) -> None:
         if not self.unit:
-            raise ValidationError(
-                {"unit": f"SLA {SlaMetric(self.metric).label!r} ({self.target_text}) has no unit."}
-            )
+            metric = str(SlaMetric(self.metric).label)
+            raise ValidationError({"unit": f"SLA {metric!r} ({self.target_text}) has no unit."})
 
 
 class EscalationLevel(models.Model):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 
 from django.template.loader import render_to_string
+from django.utils.translation import gettext_noop as N_
 
 from vendors.choices import Activity, RaciRole
 from vendors.models import ContractVersion
@@ -25,30 +26,36 @@ def document_context(version: ContractVersion) -> dict:
             if row.activity == activity:
                 cells[RaciRole(row.role)].append(row.party_label)
         matrix.append(
-            {"activity": activity.label, "cells": [", ".join(cells[r]) or "—" for r in RaciRole]}
+            {
+                "activity": str(activity.label),
+                "cells": [", ".join(cells[r]) or "—" for r in RaciRole],
+            }
         )
     interface = [
-        ("Vendor", f"{contract.vendor.name} ({contract.vendor.key})"),
-        ("Commercial agreement", _or_dash(contract.vendor.contract_reference)),
-        ("Source system", f"{version.source_system.name} ({version.source_system.key})"),
-        ("Target system", f"{version.target_system.name} ({version.target_system.key})"),
-        ("Direction", version.get_direction_display()),
-        ("Mechanism", version.get_mechanism_display()),
-        ("Endpoint or location", _or_dash(version.endpoint)),
-        ("Format", _or_dash(version.data_format)),
-        ("Schedule", _or_dash(version.schedule)),
-        ("Expected volume", _or_dash(version.expected_volume)),
-        ("Effective", f"{_or_dash(version.effective_from)} to {_or_dash(version.effective_until)}"),
-        ("Schema change notice", f"{_or_dash(version.schema_change_notice_days)} days"),
+        (N_("Vendor"), f"{contract.vendor.name} ({contract.vendor.key})"),
+        (N_("Commercial agreement"), _or_dash(contract.vendor.contract_reference)),
+        (N_("Source system"), f"{version.source_system.name} ({version.source_system.key})"),
+        (N_("Target system"), f"{version.target_system.name} ({version.target_system.key})"),
+        (N_("Direction"), version.get_direction_display()),
+        (N_("Mechanism"), version.get_mechanism_display()),
+        (N_("Endpoint or location"), _or_dash(version.endpoint)),
+        (N_("Format"), _or_dash(version.data_format)),
+        (N_("Schedule"), _or_dash(version.schedule)),
+        (N_("Expected volume"), _or_dash(version.expected_volume)),
+        (
+            N_("Effective"),
+            f"{_or_dash(version.effective_from)} to {_or_dash(version.effective_until)}",
+        ),
+        (N_("Schema change notice"), f"{_or_dash(version.schema_change_notice_days)} days"),
     ]
     error_handling = [
-        ("Detection", _or_dash(version.error_detection)),
-        ("Retries", _or_dash(version.retry_attempts)),
-        ("Back-off", _or_dash(version.retry_backoff)),
-        ("Quarantine of bad records", _or_dash(version.quarantine)),
-        ("Replay procedure", _or_dash(version.replay_procedure)),
+        (N_("Detection"), _or_dash(version.error_detection)),
+        (N_("Retries"), _or_dash(version.retry_attempts)),
+        (N_("Back-off"), _or_dash(version.retry_backoff)),
+        (N_("Quarantine of bad records"), _or_dash(version.quarantine)),
+        (N_("Replay procedure"), _or_dash(version.replay_procedure)),
         (
-            "Notification",
+            N_("Notification"),
             f"{_or_dash(version.notify_party)} within "
             f"{_or_dash(version.notify_within_minutes)} minutes",
         ),
@@ -62,7 +69,7 @@ def document_context(version: ContractVersion) -> dict:
         "carries": [d.ref for d in version.datasets.select_related("system")]
         + [f.ref for f in version.fields.select_related("dataset__system")],
         "lineage_jobs": version.lineage_jobs,
-        "raci_roles": [r.label for r in RaciRole],
+        "raci_roles": [str(r.label) for r in RaciRole],
         "raci": matrix,
         "slas": [
             (

@@ -390,8 +390,8 @@ def contract_rows(version: ContractVersion) -> list[dict]:
             "system")))),
         (N_("Fields"), ", ".join(sorted(f.ref for f in version.fields.select_related(
             "dataset__system")))),
-        *((Activity(a).label, ", ".join(parties)) for a, parties in sorted(raci.items())),
-        *((SlaMetric(s.metric).label, _target(s)) for s in version.slas.all()),
+        *((str(Activity(a).label), ", ".join(parties)) for a, parties in sorted(raci.items())),
+        *((str(SlaMetric(s.metric).label), _target(s)) for s in version.slas.all()),
         (N_("Error detection"), version.error_detection),
         (N_("Retries"), _retries(version)),
         (N_("Quarantine"), version.quarantine),

@@ -59,15 +59,14 @@ def search(user, query: str, kinds: list[str] | None = None) -> list[Hit]:
     return sorted(hits, key=lambda h: (-h.rank, h.kind, h.title))
 
 
-# Where a hit opens: its page, or (for the kinds whose pages are not built yet) its API
-# representation, which the browsable API shows to a signed-in person.
+# Where a hit opens: its page in the workspace.
 PAGES = {
     "definition": "definition-page",
     "field": "catalog-field",
     "dataset": "catalog-dataset",
     "system": "catalog-system",
     "job": "job-page",
-    "contract": "integrationcontract-detail",
+    "contract": "vendor-contract",
 }
 
 

@@ -19,6 +19,7 @@ from governance.choices import ReviewStatus
 from governance.models import Committee, FieldDefinition, Meeting
 from governance.workflow import reviews_of
 from tests.web.conftest import assert_accessible, journey
+from vendors.models import ChangeNotice
 
 pytestmark = journey(__name__)
 
@@ -72,6 +73,13 @@ PAGES = {
     "dataset seen by a vendor": ("victor", "/catalog/datasets/pos:sales.transactions/"),
     "job whose version failed": ("eric", "/lineage/jobs/stg_epay_payments/"),
     "job": ("eric", "/lineage/jobs/dw_customer_dim/"),
+    "vendor home": ("victor", "/vendors/"),
+    "vendor contracts of an owner": ("eric", "/vendors/"),
+    "contract": ("victor", "/vendors/contracts/pos-sales-nightly/"),
+    "contract editor": ("victor", "/vendors/contracts/pos-sales-nightly/edit/"),
+    "new interface": ("victor", "/vendors/contracts/new/"),
+    "new change notice": ("victor", "/vendors/contracts/pos-sales-nightly/notices/new/"),
+    "change notice": ("eric", lambda: f"/vendors/notices/{ChangeNotice.objects.first().pk}/"),
     "not found": ("victor", lambda: f"/reviews/{_net_review()}/"),
 }
 

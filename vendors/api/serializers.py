@@ -33,6 +33,34 @@ from vendors.validation import completeness_gaps
 ALL = object()  # a naming scope: the whole catalog
 
 
+def naming_scope(user, contract):
+    """What `user` may name in a version of `contract` (ALL: the whole catalog): what it may
+    view, and what a version of one of the contract's vendor's contracts already names. The
+    editor's catalog search offers exactly these."""
+    if sees_whole_catalog(user):
+        return ALL
+    versions = ContractVersion.objects.filter(
+        contract__vendor_id=contract.vendor_id if contract else None
+    )
+    datasets = visible_datasets(user).values_list("pk", flat=True)
+    fields = visible_fields(user).values_list("pk", flat=True)
+    systems = {
+        *visible(user, SourceSystem.objects.all()).values_list("pk", flat=True),
+        *Dataset.objects.filter(pk__in=datasets).values_list("system_id", flat=True),
+        *Field.objects.filter(pk__in=fields).values_list("dataset__system_id", flat=True),
+        *versions.values_list("source_system_id", flat=True),
+        *versions.values_list("target_system_id", flat=True),
+    }
+    return {
+        SourceSystem: systems,
+        Dataset: {
+            *datasets,
+            *versions.exclude(datasets=None).values_list("datasets", flat=True),
+        },
+        Field: {*fields, *versions.exclude(fields=None).values_list("fields", flat=True)},
+    }
+
+
 class VisibleKeyField(serializers.SlugRelatedField):
     """An object named by key among those the caller may see; the others are 'unknown'."""
 
@@ -332,35 +360,13 @@ class ContractVersionSerializer(ListPathsMixin, ModelSerializer):
         return obj.pk in self._scope[type(obj)]
 
     def _naming_scope(self):
-        user = self.context["request"].user
-        if sees_whole_catalog(user):
-            return ALL
         contract = self.instance.contract if self.instance is not None else None
         key = self.initial_data.get("contract") if isinstance(self.initial_data, dict) else None
         if contract is None and isinstance(key, str):
             contract = (
                 self.fields["contract"].get_queryset().filter(key=key.strip().lower()).first()
             )
-        versions = ContractVersion.objects.filter(
-            contract__vendor_id=contract.vendor_id if contract else None
-        )
-        datasets = visible_datasets(user).values_list("pk", flat=True)
-        fields = visible_fields(user).values_list("pk", flat=True)
-        systems = {
-            *visible(user, SourceSystem.objects.all()).values_list("pk", flat=True),
-            *Dataset.objects.filter(pk__in=datasets).values_list("system_id", flat=True),
-            *Field.objects.filter(pk__in=fields).values_list("dataset__system_id", flat=True),
-            *versions.values_list("source_system_id", flat=True),
-            *versions.values_list("target_system_id", flat=True),
-        }
-        return {
-            SourceSystem: systems,
-            Dataset: {
-                *datasets,
-                *versions.exclude(datasets=None).values_list("datasets", flat=True),
-            },
-            Field: {*fields, *versions.exclude(fields=None).values_list("fields", flat=True)},
-        }
+        return naming_scope(self.context["request"].user, contract)
 
     def validate_lineage_jobs(self, value):
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
