@@ -36,7 +36,7 @@ class ProductionSettingsTests(TestCase):
             "ALLOWED_HOSTS": "catalog.example.com",
         }
         env.pop("TESTING", None)
-        # Set by the browser journeys' kit (tests/web) in the same test process; never in production.
+        # Set by the browser journeys' kit (tests/web) in this test process; never in production.
         env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         result = subprocess.run(
             [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
