@@ -34,6 +34,7 @@ urlpatterns = [
     path("favicon.ico", favicon),
     path("", include("workspace.urls")),
     path("", include("governance.urls")),
+    path("", include("consult.urls")),
     path("admin/", admin.site.urls),
     path("api-auth/", include("rest_framework.urls")),
     path("api/v1/", include(api_v1)),

@@ -142,8 +142,10 @@ def consult_query(
     request_id: str = "",
     snap: Snapshot | None = None,
     subjects: tuple[str, ...] | None = None,
+    log: bool = True,
 ) -> dict:
-    """The body of the consult-by-query response (see ConsultQueryResponseSerializer)."""
+    """The body of the consult-by-query response (see ConsultQueryResponseSerializer); with
+    `log=False` (a what-if) nothing is written to the decision log."""
     resolver = TableResolver()
     result = parse_query(resolver, sql, dialect)
     schema_tables = set(resolver.schema(result["tables"]["read"]))
@@ -179,7 +181,13 @@ def consult_query(
             refs.append(f"{name}.{STAR}")
     body = (
         services.consult(
-            consumer, purpose, refs, request_id=request_id, snap=snap, subjects=subjects
+            consumer,
+            purpose,
+            refs,
+            request_id=request_id,
+            snap=snap,
+            subjects=subjects,
+            log=log,
         )
         if refs
         else {"catalog_version": (snap.version if snap else None), "decisions": []}
