@@ -586,6 +586,8 @@ def _subject_url(review: Review) -> str:
         return reverse("definition-page", args=[subject.definition.key])
     if review.subject_kind == "mapping" and subject is not None:
         return reverse("definition-page", args=[subject.definition.key])
+    if review.subject_kind == "policy" and subject is not None:
+        return reverse("policy-page", args=[subject.pk])  # the consult app's page, by name
     return ""
 
 
