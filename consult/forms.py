@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from consult.choices import Decision, Effect, ResourceKind, UpstreamMode
 from consult.models import ALL_PURPOSES, MASK_METHODS, Purpose
@@ -192,10 +193,12 @@ class DecisionFilterForm(forms.Form):
     consumer = forms.CharField(label=_("Consumer"), required=False)
     purpose = forms.CharField(label=_("Purpose"), required=False)
     decision = forms.ChoiceField(
-        label=_("Decision"), required=False, choices=[("", _("Any")), *Decision.choices]
+        label=pgettext_lazy("consult", "Decision"),
+        required=False,
+        choices=[("", _("Any")), *Decision.choices],
     )
     since = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Since"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     until = forms.DateField(
         label=_("Before"), required=False, widget=forms.DateInput(attrs={"type": "date"})
