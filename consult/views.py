@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -322,7 +322,10 @@ def decisions_csv(request):
     log of millions of rows never sits in memory."""
     filtered = _decisions(request)
     if not filtered.is_valid():
-        raise Http404(_("These filters are not valid."))
+        problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in filtered.errors.items())
+        return HttpResponseBadRequest(
+            f"{_('These filters are not valid.')} {problems}", content_type="text/plain"
+        )
     rows = filtered.qs.values_list(
         "at", "consumer_name", "simulated_by", "purpose", "field_ref", "decision", "reasons",
         "policy_ids", "catalog_version", "request_id",

@@ -256,6 +256,13 @@ class DecisionLogTests(PageTestCase):
         self.assertContains(page, "id_since-error")
         self.assertEqual(page.context["page"].paginator.count, 0)
 
+    def test_an_export_with_a_bad_filter_is_refused_naming_it(self):
+        response = self.page(self.committee).get(
+            "/consult/decisions/export.csv", {"decision": "maybe"}
+        )
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("decision", response.content.decode())
+
     def test_a_consumer_exports_only_its_own_decisions(self):
         DecisionLog.objects.create(
             consumer=self.other_engineer, consumer_name="other_engineer", purpose="analytics",
