@@ -35,6 +35,7 @@ urlpatterns = [
     path("", include("workspace.urls")),
     path("", include("governance.urls")),
     path("", include("vendors.urls")),
+    path("", include("consult.urls")),
     path("admin/", admin.site.urls),
     path("api-auth/", include("rest_framework.urls")),
     path("api/v1/", include(api_v1)),

@@ -2,61 +2,62 @@
 and the reason codes of the public consult contract (README, "Consult")."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Effect(models.TextChoices):
-    ALLOW = "allow", "Allow"
-    DENY = "deny", "Deny"
+    ALLOW = "allow", _("Allow")
+    DENY = "deny", _("Deny")
 
 
 class ResourceKind(models.TextChoices):
     """What a policy covers, from the most specific to the broadest (see policy.SPECIFICITY)."""
 
-    FIELD = "field", "Field (system:dataset.column)"
-    DEFINITION = "definition", "Definition (key)"
-    CLASSIFICATION = "classification", "Classification (key)"
-    DATASET = "dataset", "Dataset (system:dataset)"
-    SYSTEM = "system", "Source system (key)"
+    FIELD = "field", _("Field (system:dataset.column)")
+    DEFINITION = "definition", _("Definition (key)")
+    CLASSIFICATION = "classification", _("Classification (key)")
+    DATASET = "dataset", _("Dataset (system:dataset)")
+    SYSTEM = "system", _("Source system (key)")
 
 
 class PolicyStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    IN_REVIEW = "in_review", "In review"
-    CHANGES_REQUESTED = "changes_requested", "Changes requested"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-    REVOKED = "revoked", "Revoked"
+    DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    REVOKED = "revoked", _("Revoked")
 
 
 class UpstreamMode(models.TextChoices):
     """What an allowing policy does with an untrusted upstream (issue 5, lineage trust)."""
 
-    DENY = "deny", "Deny"
-    WARN = "warn", "Allow with a warning"
+    DENY = "deny", _("Deny")
+    WARN = "warn", _("Allow with a warning")
 
 
 class ClassificationState(models.TextChoices):
     """A steward's word on a field's classification. `assigned` is a manual label; `confirmed`
     and `overridden` are decisions on a propagated one, and survive lineage rebuilds."""
 
-    ASSIGNED = "assigned", "Assigned by hand"
-    CONFIRMED = "confirmed", "Propagated, confirmed"
-    OVERRIDDEN = "overridden", "Propagated, overridden (does not apply)"
+    ASSIGNED = "assigned", _("Assigned by hand")
+    CONFIRMED = "confirmed", _("Propagated, confirmed")
+    OVERRIDDEN = "overridden", _("Propagated, overridden (does not apply)")
 
 
 class Decision(models.TextChoices):
-    ALLOW = "allow", "Allow"
-    ALLOW_WITH_OBLIGATIONS = "allow_with_obligations", "Allow with obligations"
-    DENY = "deny", "Deny"
+    ALLOW = "allow", _("Allow")
+    ALLOW_WITH_OBLIGATIONS = "allow_with_obligations", _("Allow with obligations")
+    DENY = "deny", _("Deny")
 
 
 class ReasonCode(models.TextChoices):
-    UNREGISTERED_FIELD = "unregistered_field", "The field is not registered"
-    NO_APPROVED_DEFINITION = "no_approved_definition", "No approved definition"
-    DEFINITION_DEPRECATED = "definition_deprecated", "The definition is deprecated"
-    NO_POLICY = "no_policy", "No policy allows this use"
-    POLICY_DENIED = "policy_denied", "A policy denies this use"
-    POLICY_ALLOWED = "policy_allowed", "A policy allows this use"
-    UPSTREAM_UNAPPROVED = "upstream_unapproved", "An upstream field is not trusted"
-    MASKING_REQUIRED = "masking_required", "A classification requires masking"
-    OBLIGATION = "obligation", "A policy imposes an obligation"
+    UNREGISTERED_FIELD = "unregistered_field", _("The field is not registered")
+    NO_APPROVED_DEFINITION = "no_approved_definition", _("No approved definition")
+    DEFINITION_DEPRECATED = "definition_deprecated", _("The definition is deprecated")
+    NO_POLICY = "no_policy", _("No policy allows this use")
+    POLICY_DENIED = "policy_denied", _("A policy denies this use")
+    POLICY_ALLOWED = "policy_allowed", _("A policy allows this use")
+    UPSTREAM_UNAPPROVED = "upstream_unapproved", _("An upstream field is not trusted")
+    MASKING_REQUIRED = "masking_required", _("A classification requires masking")
+    OBLIGATION = "obligation", _("A policy imposes an obligation")

@@ -179,6 +179,17 @@ def catalog_object(kind: str, key: str):
     return None
 
 
+# The kinds as `sentence` names them (English, as the API and the audit trail speak; the pages
+# word a policy in the reader's language with consult.words.policy_sentence).
+RESOURCE_NOUNS = {
+    ResourceKind.FIELD: "field",
+    ResourceKind.DEFINITION: "definition",
+    ResourceKind.CLASSIFICATION: "classification",
+    ResourceKind.DATASET: "dataset",
+    ResourceKind.SYSTEM: "source system",
+}
+
+
 class AccessPolicy(TimeStampedModel):
     """Who may use what, for which purposes, under which obligations. Takes effect only once
     approved (status), between valid_from and valid_until."""
@@ -255,7 +266,7 @@ class AccessPolicy(TimeStampedModel):
         """The policy in words: "cdp-unification may use field crm:public.contacts.email for
         profile_unification, masked with sha256, until 2027-06-30."."""
         verb = "may use" if self.effect == Effect.ALLOW else "may not use"
-        kind = ResourceKind(self.resource_kind).label.split(" (")[0].lower()
+        kind = RESOURCE_NOUNS.get(self.resource_kind, self.resource_kind)
         purposes = (
             "any purpose" if self.purposes == [ALL_PURPOSES] else " or ".join(self.purposes or [])
         )
@@ -267,9 +278,9 @@ class AccessPolicy(TimeStampedModel):
                 size = item.get("min_group_size")
                 text += ", in aggregates only" + (f" (groups of {size} or more)" if size else "")
         if self.valid_from:
-            text += f", from {self.valid_from:%Y-%m-%d}"
+            text += f", from {timezone.localdate(self.valid_from):%Y-%m-%d}"
         if self.valid_until:
-            text += f", until {self.valid_until:%Y-%m-%d}"
+            text += f", until {timezone.localdate(self.valid_until):%Y-%m-%d}"
         return text + "."
 
     def clean(self) -> None:

@@ -10,6 +10,7 @@ from consult import adapters
 from consult.models import (
     AccessPolicy,
     Classification,
+    DecisionLog,
     DefinitionClassification,
     FieldClassification,
     Purpose,
@@ -26,6 +27,32 @@ def _policies(user):
     if user.has_perm(perm_name(AccessPolicy, "view")):
         return ALL
     return AccessPolicy.objects.filter(consumer=user)
+
+
+def may_read_policies(user) -> bool:
+    """The committee, stewards and engineers read every policy; a consumer its own."""
+    return user.has_perm("consult.view_accesspolicy") or user.has_perm("consult.consult_fields")
+
+
+def visible_policies(user, queryset: QuerySet) -> QuerySet:
+    """The policies of `queryset` the caller reads (the API's and the pages' rule)."""
+    if user.has_perm("consult.view_accesspolicy"):
+        return queryset
+    return queryset.filter(consumer=user)
+
+
+def may_read_decisions(user) -> bool:
+    """The committee and stewards read the whole decision log; a consumer its own decisions."""
+    return user.has_perm("consult.view_decisionlog") or user.has_perm("consult.consult_fields")
+
+
+def visible_decisions(user, queryset: QuerySet | None = None) -> QuerySet:
+    queryset = DecisionLog.objects.all() if queryset is None else queryset
+    if user.has_perm("consult.view_decisionlog"):
+        return queryset
+    if user.has_perm("consult.consult_fields"):
+        return queryset.filter(consumer=user)
+    return queryset.none()
 
 
 def _field_labels(user) -> QuerySet:

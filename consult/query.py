@@ -28,6 +28,7 @@ from core.errors import Invalid
 from lineage.parsing import ParseLimits
 from lineage.services import parse, parser_schema, split_column
 from lineage.sql import QUERY, UNKNOWN
+from lineage.sql.roles import MASKING_FUNCTIONS
 
 STAR = "*"
 
@@ -142,8 +143,10 @@ def consult_query(
     request_id: str = "",
     snap: Snapshot | None = None,
     subjects: tuple[str, ...] | None = None,
+    log: bool = True,
 ) -> dict:
-    """The body of the consult-by-query response (see ConsultQueryResponseSerializer)."""
+    """The body of the consult-by-query response (see ConsultQueryResponseSerializer); with
+    `log=False` (a what-if) nothing is written to the decision log."""
     resolver = TableResolver()
     result = parse_query(resolver, sql, dialect)
     schema_tables = set(resolver.schema(result["tables"]["read"]))
@@ -158,6 +161,7 @@ def consult_query(
         return format_field_ref(dataset.system.key, dataset.name, name)
 
     outputs: dict[str, list[dict]] = {}
+    uses: dict[str, list[tuple[bool, str]]] = {}  # ref -> (masked, expression) of every use
     for edge in result["columns"]:
         table, output = split_column(edge["target"])
         if table != QUERY:
@@ -166,6 +170,7 @@ def consult_query(
         ref = ref_of(edge["source"])
         if ref is None:
             continue
+        uses.setdefault(ref, []).append((bool(edge.get("masking")), edge.get("expression", "")))
         source = {"field": ref, "type": edge["type"], "subtype": edge["subtype"]}
         if edge.get("masking"):
             source["masking"] = True
@@ -179,34 +184,47 @@ def consult_query(
             refs.append(f"{name}.{STAR}")
     body = (
         services.consult(
-            consumer, purpose, refs, request_id=request_id, snap=snap, subjects=subjects
+            consumer,
+            purpose,
+            refs,
+            request_id=request_id,
+            snap=snap,
+            subjects=subjects,
+            log=log,
         )
         if refs
         else {"catalog_version": (snap.version if snap else None), "decisions": []}
     )
     decided = {d["field"]: d for d in body["decisions"]}
+    met = {ref: _met(d["obligations"], uses.get(ref, [])) for ref, d in decided.items()}
     answer_outputs = []
     for column, sources in outputs.items():
         obligations: list[dict] = []
+        satisfied: list[dict] = []
         for s in sources:
-            if s["type"] == "DIRECT":
-                obligations.extend(
-                    o for o in decided[s["field"]]["obligations"] if o not in obligations
-                )
+            if s["type"] != "DIRECT":
+                continue
+            for o in decided[s["field"]]["obligations"]:
+                target = satisfied if o in met[s["field"]] else obligations
+                if o not in target:
+                    target.append(o)
+        satisfied = [o for o in satisfied if o not in obligations]
         denied = any(decided[s["field"]]["decision"] == Decision.DENY for s in sources)
         answer_outputs.append(
             {
                 "column": column,
                 "sources": sources,
                 "obligations": [] if denied else obligations,
+                "satisfied": [] if denied else satisfied,
                 "decision": _verdict(denied, bool(obligations)),
             }
         )
     decisions = body["decisions"]
     denied = any(d["decision"] == Decision.DENY for d in decisions)
+    pending = any(o not in met[d["field"]] for d in decisions for o in d["obligations"])
     return {
         "catalog_version": body["catalog_version"],
-        "verdict": _verdict(denied, any(d["obligations"] for d in decisions)),
+        "verdict": _verdict(denied, pending),
         "tables": [
             {"table": name, "dataset": dataset.ref if (dataset := resolver.dataset(name)) else None}
             for name in result["tables"]["read"]
@@ -214,6 +232,51 @@ def consult_query(
         "decisions": decisions,
         "outputs": answer_outputs,
     }
+
+
+# The masking functions that apply each method of a mask obligation (names as
+# lineage.sql.roles compares them: lower-case, without underscores). SHA2 and pgcrypto's DIGEST
+# apply the method their argument names.
+APPLIED_BY = {
+    "sha256": {"sha256", "sha2256", "hashsha256", "sha2", "sha2digest", "digest"},
+    "sha512": {"sha512", "sha2512", "hashsha512", "sha2", "sha2digest", "digest"},
+    "redact": {"redact", "mask", "maskfirstn", "masklastn", "maskshowfirstn", "maskshowlastn"},
+    "tokenise": {"tokenize", "tokenise"},
+}
+_FUNCTION = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+_BITS = re.compile(r"\b(224|256|384|512)\b")
+
+
+def masks_with(expression: str, method: str) -> bool:
+    """Whether an output expression masks its column with `method`: it applies masking
+    functions, and every one of them is one that applies the method (``SHA256(email)``,
+    ``SHA2(email, 256)``, ``ENCODE(DIGEST(email, 'sha256'), 'hex')``). Anything else, a mix
+    (``SHA256(MD5(email))``) included, is not taken for it."""
+    names = {name.lower().replace("_", "") for name in _FUNCTION.findall(expression)}
+    masking = names & MASKING_FUNCTIONS
+    if not masking or not masking <= APPLIED_BY.get(method, set()):
+        return False
+    bits = method.removeprefix("sha")
+    if "digest" in masking and f"'{method}'" not in expression.lower():
+        return False
+    if masking & {"sha2", "sha2digest"}:
+        named = set(_BITS.findall(expression))
+        return named <= {bits} and (bits == "256" or bits in named)
+    return True
+
+
+def _met(obligations: list[dict], uses: list[tuple[bool, str]]) -> list[dict]:
+    """The mask obligations a query meets itself: every use of the column (each output it
+    feeds, each filter, join or sort) masks it with the method required."""
+    return [
+        o
+        for o in obligations
+        if o.get("type") == "mask"
+        and uses
+        and all(
+            masked and masks_with(expression, o.get("method", "")) for masked, expression in uses
+        )
+    ]
 
 
 def _verdict(denied: bool, obligations: bool) -> str:

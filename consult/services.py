@@ -138,8 +138,8 @@ class PolicyWorkflow(workflow.Workflow):
                 (N_("Effect"), Effect(policy.effect).label),
                 (N_("Obligations"), subjects.show(policy.obligations)),
                 (N_("Untrusted upstream"), UpstreamMode(policy.upstream_mode).label),
-                (N_("Valid from"), f"{policy.valid_from:%Y-%m-%d}" if policy.valid_from else ""),
-                (N_("Valid until"), f"{policy.valid_until:%Y-%m-%d}" if policy.valid_until else ""),
+                (N_("Valid from"), _day(policy.valid_from)),
+                (N_("Valid until"), _day(policy.valid_until)),
                 (N_("Why"), policy.justification),
             ]
         )
@@ -176,11 +176,21 @@ class PolicyWorkflow(workflow.Workflow):
         )
 
 
+def _day(moment) -> str:
+    """A policy's bound as the date it is where the service runs (TIME_ZONE)."""
+    return f"{timezone.localdate(moment):%Y-%m-%d}" if moment else ""
+
+
 workflow.register(PolicyWorkflow())
 
 
-def create_policy(actor: Actor, data: dict) -> AccessPolicy:
-    return create_object(actor, AccessPolicy, {**data, "author": actor.user_or_none})
+@transaction.atomic
+def create_policy(actor: Actor, data: dict, submit: bool = False) -> AccessPolicy:
+    """A draft policy by `actor`; with `submit`, sent to review in the same transaction."""
+    policy = create_object(actor, AccessPolicy, {**data, "author": actor.user_or_none})
+    if submit:
+        transition_policy(actor, policy, "submit")
+    return policy
 
 
 def update_policy(actor: Actor, policy: AccessPolicy, data: dict) -> AccessPolicy:
@@ -318,9 +328,12 @@ def consult(
     simulated_by: str = "",
     snap: Snapshot | None = None,
     subjects: tuple[str, ...] | None = None,
+    log: bool = True,
 ) -> dict:
     """Decide every field for `consumer` and `purpose`, log the decisions, return the body of
-    the consult response. `snap` and `subjects`, when the caller has them, save queries."""
+    the consult response. `snap` and `subjects`, when the caller has them, save queries.
+    `log=False` is a what-if on the pages: the same decisions, nothing written, because nothing
+    was used."""
     snap = snap or get_snapshot()
     now = time.time()
     subjects = subjects if subjects is not None else subjects_of(consumer)
@@ -329,7 +342,10 @@ def consult(
     refs = list(refs)
     snap.prefetch(refs)
     decided = {ref: snap.decide(subjects, purpose, ref, now) for ref in dict.fromkeys(refs)}
-    log_decisions(consumer, purpose, list(decided.values()), snap.version, request_id, simulated_by)
+    if log:
+        log_decisions(
+            consumer, purpose, list(decided.values()), snap.version, request_id, simulated_by
+        )
     return {"catalog_version": snap.version, "decisions": [decided[r].result for r in refs]}
 
 

@@ -590,6 +590,8 @@ def _subject_url(review: Review) -> str:
         # by URL name: vendors sits above governance
         url = reverse("vendor-contract", args=[subject.contract.key])
         return f"{url}?version={subject.number}"
+    if review.subject_kind == "policy" and subject is not None:
+        return reverse("policy-page", args=[subject.pk])  # the consult app's page, by name
     return ""
 
 

@@ -319,6 +319,11 @@ class QueryOutputSerializer(serializers.Serializer):
         child=serializers.DictField(),
         help_text="The obligations of the fields feeding this column's values (DIRECT)",
     )
+    satisfied = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="Obligations of those fields the query itself already meets: every use of "
+        "the field masks it with the method required (e.g. sha256(email) for a sha256 mask)",
+    )
     decision = serializers.CharField(
         help_text="deny when any source (direct or indirect) is denied; else "
         "allow_with_obligations when it carries obligations; else allow"
@@ -336,7 +341,7 @@ class ConsultQueryResponseSerializer(serializers.Serializer):
     catalog_version = serializers.IntegerField()
     verdict = serializers.CharField(
         help_text="deny when any column read is denied; else allow_with_obligations when any "
-        "carries obligations; else allow"
+        "carries an obligation the query does not meet itself; else allow"
     )
     tables = QueryTableSerializer(many=True)
     decisions = ConsultDecisionSerializer(

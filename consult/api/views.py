@@ -35,6 +35,7 @@ from consult.models import (
     DefinitionClassification,
     Purpose,
 )
+from consult.permissions import visible_decisions, visible_policies
 from consult.snapshot import get_snapshot
 from core.audit import Actor
 from core.errors import NotFound, PermissionDenied
@@ -277,10 +278,7 @@ class AccessPolicyViewSet(WorkflowViewSet):
     ordering_fields = ["id", "name", "status", "created_at"]
 
     def visible(self, queryset):
-        user = self.request.user
-        if user.has_perm("consult.view_accesspolicy"):
-            return queryset
-        return queryset.filter(consumer=user)
+        return visible_policies(self.request.user, queryset)
 
     def _transition(self, name: str):
         return self.fire(self.get_object(), name, run=services.transition_policy)
@@ -403,9 +401,4 @@ class DecisionLogViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["id", "at"]
 
     def get_queryset(self):
-        user = self.request.user
-        if user.has_perm("consult.view_decisionlog"):
-            return self.queryset.all()
-        if user.has_perm("consult.consult_fields"):
-            return self.queryset.filter(consumer=user)
-        return self.queryset.none()
+        return visible_decisions(self.request.user, self.queryset.all())

@@ -20,9 +20,9 @@ MASKING_FUNCTIONS = frozenset(
     for name in (
         "md5", "md5_hex", "md5_binary", "md5_number_lower64", "md5_number_upper64", "sha",
         "sha1", "sha1_hex", "sha1_binary", "sha2", "sha2_hex", "sha2_binary", "sha224",
-        "sha256", "sha384", "sha512", "hash", "hashbytes", "hash_md5", "hash_sha256",
-        "standard_hash", "ora_hash", "farm_fingerprint", "xxhash64", "xxhash", "murmur3",
-        "crc32", "mask", "mask_hash", "mask_first_n", "mask_last_n", "mask_show_first_n",
+        "sha256", "sha384", "sha512", "sha2_digest", "digest", "hash", "hashbytes", "hash_md5",
+        "hash_sha256", "standard_hash", "ora_hash", "farm_fingerprint", "xxhash64", "xxhash",
+        "murmur3", "crc32", "mask", "mask_hash", "mask_first_n", "mask_last_n", "mask_show_first_n",
         "mask_show_last_n", "redact", "tokenize", "encrypt", "aes_encrypt", "pgp_sym_encrypt",
         "anonymize", "pseudonymize",
     )

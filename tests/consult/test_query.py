@@ -83,6 +83,7 @@ class ReasonCodeTests(ConsultQueryTestCase):
                     "column": "member",
                     "sources": [{"field": MEMBER_ID, "type": "DIRECT", "subtype": "IDENTITY"}],
                     "obligations": [],
+                    "satisfied": [],
                     "decision": "allow",
                 }
             ],
@@ -116,6 +117,34 @@ class ReasonCodeTests(ConsultQueryTestCase):
         # member_id carries none of email's obligations: it is not fed by it.
         member = self.output(body, "member_id")
         self.assertEqual((member["obligations"], member["decision"]), ([], "allow"))
+
+
+class MaskedByTheQueryTests(ConsultQueryTestCase):
+    SHA256 = {"type": "mask", "method": "sha256"}
+
+    def test_a_query_that_hashes_the_column_with_sha256_meets_the_mask_obligation(self):
+        for expression in ("sha256(email)", "encode(digest(email, 'sha256'), 'hex')"):
+            with self.subTest(expression):
+                body = self.answer(f"SELECT {expression} AS email_hash FROM public.contacts")
+                hashed = self.output(body, "email_hash")
+                self.assertEqual(hashed["satisfied"], [self.SHA256])
+                self.assertEqual((hashed["obligations"], hashed["decision"]), ([], "allow"))
+                self.assertEqual(body["verdict"], "allow")
+                # The field's own decision still says what it requires.
+                self.assertEqual(self.decision(body, EMAIL)["obligations"], [self.SHA256])
+
+    def test_another_hash_or_a_raw_use_elsewhere_leaves_the_obligation(self):
+        for sql in (
+            "SELECT md5(email) AS email_hash FROM public.contacts",
+            "SELECT sha512(email) AS email_hash FROM public.contacts",
+            "SELECT sha256(md5(email)) AS email_hash FROM public.contacts",
+            "SELECT sha256(email) AS email_hash FROM public.contacts WHERE email LIKE '%@x.tw'",
+        ):
+            with self.subTest(sql):
+                body = self.answer(sql)
+                hashed = self.output(body, "email_hash")
+                self.assertEqual((hashed["satisfied"], hashed["obligations"]), ([], [self.SHA256]))
+                self.assertEqual(body["verdict"], "allow_with_obligations")
 
 
 class IndirectReadTests(ConsultQueryTestCase):
