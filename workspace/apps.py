@@ -13,4 +13,17 @@ class WorkspaceConfig(AppConfig):
 
         from core.pages import NavItem, register_nav
 
-        register_nav(NavItem("home", _("Home"), "home", order=0))
+        from core.choices import Role
+
+        register_nav(
+            NavItem("home", _("Home"), "home", order=0),
+            # Everyone whose role reads lineage; vendors read the jobs they are granted from
+            # their contracts' pages.
+            NavItem(
+                "lineage",
+                _("Lineage"),
+                "lineage-page",
+                roles=frozenset({Role.ENGINEER, Role.STEWARD, Role.COMMITTEE, Role.CONSUMER}),
+                order=40,
+            ),
+        )
