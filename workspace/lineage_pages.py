@@ -570,6 +570,15 @@ class Check:
     fields: list[Row]
     lost: list[Row]
 
+    @property
+    def verdict(self) -> str:
+        return queries.verdict(self.report)
+
+    @property
+    def exit_status(self) -> int:
+        """What `manage.py lineage_check` would exit with in CI."""
+        return {"breaking": 1, "unparsed": 2, "ok": 0}[self.verdict]
+
 
 def annotate_check(user, report: dict) -> Check:
     affected = report.get("affected", {})

@@ -23,9 +23,10 @@ from lineage.services import can_read_lineage
 from workspace import lineage_pages as pages
 
 
-def _may_read_lineage(user) -> None:
+def _may_check(user) -> None:
+    """The check needs a job to check: a role that reads lineage, or jobs granted."""
     if not (can_read_lineage(user) or queries.allowed_jobs(user)):
-        raise PermissionDenied(_("Your account may not read lineage."))
+        raise PermissionDenied(_("Your account may not read any ETL job."))
 
 
 def _result(request, annotate: bool = True):
@@ -42,7 +43,6 @@ def _result(request, annotate: bool = True):
 
 @login_required
 def explorer(request):
-    _may_read_lineage(request.user)
     result = _result(request)
     context = {
         "result": result,
@@ -104,7 +104,6 @@ def _words() -> dict:
 
 @login_required
 def explorer_csv(request):
-    _may_read_lineage(request.user)
     result = _result(request)
     if result is None:
         raise Http404(_("Name a field or a dataset."))
@@ -117,7 +116,6 @@ def explorer_csv(request):
 @login_required
 def explorer_picture(request):
     """One hop (or the hops asked for) from a node, for the picture to merge: JSON, capped."""
-    _may_read_lineage(request.user)
     result = _result(request, annotate=False)
     if result is None:
         raise Http404(_("Name a field or a dataset."))
@@ -126,7 +124,6 @@ def explorer_picture(request):
 
 @login_required
 def explorer_paths(request):
-    _may_read_lineage(request.user)
     try:
         source = queries.find_field(request.user, request.GET.get("source", ""), "source")
         target = queries.find_field(request.user, request.GET.get("target", ""), "target")
@@ -173,7 +170,7 @@ class CheckForm(forms.Form):
 def check(request):
     """The pre-change check: the same verdict as POST /api/v1/lineage/check/ and
     `manage.py lineage_check` (lineage.queries.check_change), nothing saved."""
-    _may_read_lineage(request.user)
+    _may_check(request.user)
     jobs = list(pages.jobs_for(request.user))
     outcome = None
     if request.method == "POST":
@@ -203,6 +200,12 @@ def check(request):
         {
             "form": form,
             "outcome": outcome,
+            "edge_groups": [
+                (_("Edges removed"), outcome.report["edges_removed"]),
+                (_("Edges added"), outcome.report["edges_added"]),
+            ]
+            if outcome
+            else [],
             "breadcrumbs": breadcrumbs(
                 (_("Lineage"), "/lineage/"), (_("Pre-change check"), "")
             ),

@@ -77,6 +77,10 @@
       out.push({ data: { id: id + ">", source: m.direction === "upstream" ? id : anchor,
                          target: m.direction === "upstream" ? anchor : id }, classes: "to-more" });
     });
+    if (data.hidden) {
+      out.push({ data: { id: "hidden", label: say(words.hidden, data.hidden), kind: "more" }, classes: "more" });
+      out.push({ data: { id: "hidden>", source: at(data.root), target: "hidden" }, classes: "to-more" });
+    }
     return out;
   }
 
@@ -249,6 +253,7 @@
       });
   });
 
+  window.lineageExplorer = { cy: cy, nodes: nodes, draw: draw };  // for the browser tests
   merge(data, data.root);
   if (nodes[data.root] && nodes[data.root].parent) expanded[nodes[data.root].parent] = true;
   draw();
