@@ -217,35 +217,33 @@ def explore(user, query: Query, *, annotate: bool = True) -> Result:
 
 
 def _ids(kind: str, refs: list[str]) -> dict[str, int]:
-    """{ref: id} for the refs a walk named (read back in chunks by their parts)."""
-    out: dict[str, int] = {}
-    model = Field if kind == "field" else Dataset
+    """{ref: id} for the refs a walk named: their datasets found first (few), then the
+    columns of those datasets by name, matched here."""
     wanted = set(refs)
-    for start in range(0, len(refs), queries.CHUNK):
-        chunk = refs[start : start + queries.CHUNK]
+    pairs = {}
+    for ref in wanted:
+        system, _, rest = ref.partition(":")
+        dataset = rest if kind == "dataset" else rest.rpartition(".")[0]
+        pairs.setdefault((system, dataset), []).append(ref)
+    datasets: dict[int, str] = {}
+    keys = list(pairs)
+    for start in range(0, len(keys), 200):
         condition = Q()
-        for ref in chunk:
-            condition |= _ref_q(kind, ref)
-        if not chunk:
-            continue
-        if kind == "field":
-            rows = model.objects.filter(condition).values_list(
-                "pk", "dataset__system__key", "dataset__name", "name"
-            )
-            found = {(pk, f"{s}:{d}.{c}") for pk, s, d, c in rows}
-        else:
-            rows = model.objects.filter(condition).values_list("pk", "system__key", "name")
-            found = {(pk, f"{s}:{n}") for pk, s, n in rows}
-        out.update({ref: pk for pk, ref in found if ref in wanted})
-    return out
-
-
-def _ref_q(kind: str, ref: str) -> Q:
-    system, _, rest = ref.partition(":")
+        for system, name in keys[start : start + 200]:
+            condition |= Q(system__key=system, name=name)
+        rows = Dataset.objects.filter(condition).values_list("pk", "system__key", "name")
+        datasets.update({pk: f"{s}:{n}" for pk, s, n in rows})
     if kind == "dataset":
-        return Q(system__key=system, name=rest)
-    dataset, _, column = rest.rpartition(".")
-    return Q(dataset__system__key=system, dataset__name=dataset, name=column)
+        return {ref: pk for pk, ref in datasets.items() if ref in wanted}
+    out: dict[str, int] = {}
+    ids = list(datasets)
+    for start in range(0, len(ids), queries.CHUNK):
+        rows = Field.objects.filter(dataset_id__in=ids[start : start + queries.CHUNK])
+        for pk, dataset, name in rows.values_list("pk", "dataset_id", "name").iterator():
+            ref = f"{datasets[dataset]}.{name}"
+            if ref in wanted:
+                out[ref] = pk
+    return out
 
 
 def _readable(user, kind: str, ids: set[int]) -> set[int]:

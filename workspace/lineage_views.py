@@ -52,9 +52,11 @@ def explorer(request):
     }
     if result is not None:
         query = result.query
+        picture = pages.picture(request.user, result)
         context.update(
             {
-                "picture": pages.picture(request.user, result),
+                "picture": picture,
+                "not_drawn": sum(picture["more"].values()),
                 "listed": result.rows[: pages.LIST_CAP],
                 "upstream_count": len(result.direction_rows("upstream")),
                 "downstream_count": len(result.direction_rows("downstream")),
