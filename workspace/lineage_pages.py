@@ -21,8 +21,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import Dataset, Field
-from consult.models import DecisionLog, FieldClassification
 from consult.choices import ClassificationState
+from consult.models import DecisionLog, FieldClassification
 from core.choices import Role
 from core.pages import roles_of
 from core.permissions import visible
@@ -339,9 +339,11 @@ def _classifications(user, ids: list[int]) -> dict[int, list[str]]:
     out: dict[int, list[str]] = {}
     rows = _by_chunks(
         ids,
-        lambda chunk: FieldClassification.objects.filter(field_id__in=chunk)
-        .exclude(state=ClassificationState.OVERRIDDEN)
-        .values_list("field_id", "classification__key"),
+        lambda chunk: (
+            FieldClassification.objects.filter(field_id__in=chunk)
+            .exclude(state=ClassificationState.OVERRIDDEN)
+            .values_list("field_id", "classification__key")
+        ),
     )
     for pk, key in sorted(set(rows), key=lambda r: r[1]):
         out.setdefault(pk, []).append(key)
@@ -353,9 +355,11 @@ def _consumers(ids: list[int]) -> dict[int, list[str]]:
     out: dict[int, list[str]] = {}
     rows = _by_chunks(
         ids,
-        lambda chunk: DecisionLog.objects.filter(field_id__in=chunk, at__gte=since)
-        .values_list("field_id", "consumer_name")
-        .distinct(),
+        lambda chunk: (
+            DecisionLog.objects.filter(field_id__in=chunk, at__gte=since)
+            .values_list("field_id", "consumer_name")
+            .distinct()
+        ),
     )
     for pk, name in sorted(set(rows), key=lambda r: r[1]):
         out.setdefault(pk, []).append(name)
@@ -372,9 +376,7 @@ def _contracts(user, field_ids: list[int], dataset_ids: set, info: dict) -> dict
     datasets = [d for d in dataset_ids if d is not None]
     for pk, key in _by_chunks(
         datasets,
-        lambda chunk: versions.filter(datasets__in=chunk).values_list(
-            "datasets", "contract__key"
-        ),
+        lambda chunk: versions.filter(datasets__in=chunk).values_list("datasets", "contract__key"),
     ):
         by_dataset.setdefault(pk, set()).add(key)
     for pk, key in _by_chunks(
@@ -544,12 +546,16 @@ def path_picture(user, source: Field, target: Field, types: str) -> dict:
     ids = _ids("field", refs)
     cap = getattr(settings, "LINEAGE_PICTURE_CAP", PICTURE_CAP)
     nodes = {
-        ids[ref]: (Row("", ref, 0, [], [], node=ids[ref]), "path") for ref in refs[:cap] if ref in ids
+        ids[ref]: (Row("", ref, 0, [], [], node=ids[ref]), "path")
+        for ref in refs[:cap]
+        if ref in ids
     }
     drawn = elements(user, "field", nodes, TYPES[types])
     return {
         **drawn,
-        "paths": [[_node_id("field", ids[r]) for r in p["fields"] if r in ids] for p in found["paths"]],
+        "paths": [
+            [_node_id("field", ids[r]) for r in p["fields"] if r in ids] for p in found["paths"]
+        ],
         "path_refs": [p["fields"] for p in found["paths"]],
         "count": found["count"],
         "hidden": found["hidden"]["paths"],
@@ -585,7 +591,9 @@ def annotate_check(user, report: dict) -> Check:
     rows = []
     for item in affected.get("fields", []):
         if item["ref"] in ids:
-            rows.append(Row("downstream", item["ref"], item["depth"], [], [], node=ids[item["ref"]]))
+            rows.append(
+                Row("downstream", item["ref"], item["depth"], [], [], node=ids[item["ref"]])
+            )
     _annotate(user, "field", rows)
     by_ref = {r.ref: r for r in rows}
     for item in affected.get("fields", []):

@@ -68,7 +68,9 @@ def explorer(request):
                 "all_url": query.url(types="all"),
                 "csv_url": "/lineage/list.csv?" + query.url().split("?", 1)[1],
                 "api_urls": [
-                    query.api_url(d) for d, n in (("upstream", query.up), ("downstream", query.down)) if n
+                    query.api_url(d)
+                    for d, n in (("upstream", query.up), ("downstream", query.down))
+                    if n
                 ],
                 "max_hops": pages.MAX_HOPS,
                 "words": _words(),
@@ -141,7 +143,9 @@ class CheckForm(forms.Form):
         label=gettext_lazy("New SQL"),
         required=False,
         strip=False,
-        widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false", "class": "textarea is-family-monospace"}),
+        widget=forms.Textarea(
+            attrs={"rows": 12, "spellcheck": "false", "class": "textarea is-family-monospace"}
+        ),
         help_text=gettext_lazy("Paste the job's new SQL, or upload a file below."),
     )
     upload = forms.FileField(
@@ -208,8 +212,6 @@ def check(request):
             ]
             if outcome
             else [],
-            "breadcrumbs": breadcrumbs(
-                (_("Lineage"), "/lineage/"), (_("Pre-change check"), "")
-            ),
+            "breadcrumbs": breadcrumbs((_("Lineage"), "/lineage/"), (_("Pre-change check"), "")),
         },
     )

@@ -9,6 +9,7 @@ import csv
 import io
 import re
 import time
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 
@@ -41,9 +42,7 @@ def api_rows(username: str, ref: str, direction: str, depth: int) -> set[tuple]:
 
 
 def drawn(page) -> list[str]:
-    return page.evaluate(
-        "() => window.lineageExplorer.cy.nodes().map(n => n.data('label'))"
-    )
+    return page.evaluate("() => window.lineageExplorer.cy.nodes().map(n => n.data('label'))")
 
 
 def test_an_engineer_finds_where_the_lifetime_value_comes_from(open_page):
@@ -63,7 +62,9 @@ def test_an_engineer_finds_where_the_lifetime_value_comes_from(open_page):
     assert "membership:loyalty.point_ledger.amount" in listing.inner_text()
     assert "dw_sales_fact" in listing.inner_text()
     # The picture: datasets folded, the asked-about column's unfolded.
-    page.wait_for_function("() => window.lineageExplorer && window.lineageExplorer.cy.nodes().length > 3")
+    page.wait_for_function(
+        "() => window.lineageExplorer && window.lineageExplorer.cy.nodes().length > 3"
+    )
     labels = drawn(page)
     assert "lifetime_value" in labels
     assert any(label.startswith("dw:dw.sales_fact\n") for label in labels)
@@ -96,7 +97,9 @@ def test_what_breaks_if_pos_amount_changes_picture_list_and_csv(open_page):
     )
     assert len(drawn(page)) > before
     # An edge names its ETL job, one click away.
-    page.evaluate("() => window.lineageExplorer.cy.edges().filter(e => e.data('jobs')).first().emit('tap')")
+    page.evaluate(
+        "() => window.lineageExplorer.cy.edges().filter(e => e.data('jobs')).first().emit('tap')"
+    )
     job_link = page.locator("#lineage-panel a[href^='/lineage/jobs/']").first
     assert job_link.get_attribute("href").startswith("/lineage/jobs/")
     # The path between two columns.
@@ -111,7 +114,7 @@ def test_what_breaks_if_pos_amount_changes_picture_list_and_csv(open_page):
     assert "dw:dw.sales_fact.net_amount" in listing.inner_text()
     with page.expect_download() as download:
         listing.get_by_role("link", name="Download CSV").click()
-    text = open(download.value.path(), encoding="utf-8").read()
+    text = Path(download.value.path()).read_text(encoding="utf-8")
     rows = list(csv.DictReader(io.StringIO(text)))
     got = {(r["direction"], r["ref"], r["depth"], r["path"], r["jobs"]) for r in rows}
     assert got == api_rows("eric", POS_AMOUNT, "downstream", 2)
@@ -125,7 +128,9 @@ def test_the_picture_stays_responsive_around_20000_columns(open_page, django_db_
     page = open_page("eric")
     started = time.monotonic()
     page.goto(f"/lineage/?field={root}&up=0&down=1")
-    page.wait_for_function("() => window.lineageExplorer && window.lineageExplorer.cy.nodes().length > 1")
+    page.wait_for_function(
+        "() => window.lineageExplorer && window.lineageExplorer.cy.nodes().length > 1"
+    )
     elapsed = time.monotonic() - started
     cap = page.locator(".lineage-cap")
     assert re.search(r"\+[\d,]+ more", cap.inner_text())

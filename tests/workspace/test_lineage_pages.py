@@ -147,8 +147,10 @@ class ExplorerTests(LineageTestCase):
             self.vendor, PAGE + "picture/", field="crm:public.contacts.tier", down=2, up=0
         ).json()
         self.assertEqual(picture["hidden"], 2)
-        self.assertEqual([n["ref"] for n in picture["nodes"] if n["kind"] == "field"],
-                         ["crm:public.contacts.tier"])
+        self.assertEqual(
+            [n["ref"] for n in picture["nodes"] if n["kind"] == "field"],
+            ["crm:public.contacts.tier"],
+        )
 
     def test_a_vendor_who_may_read_the_warehouse_sees_the_job_it_is_granted(self):
         for key in ("crm", "dw"):
@@ -179,9 +181,11 @@ class CheckPageTests(LineageTestCase):
 
     def test_the_page_gives_the_apis_verdict_and_saves_nothing(self):
         before = EtlJobVersion.objects.count()
-        api = self.as_(self.engineer).post(
-            API + "check/", {"job": "load_customer", "sql": self.BREAKING}, format="json"
-        ).json()
+        api = (
+            self.as_(self.engineer)
+            .post(API + "check/", {"job": "load_customer", "sql": self.BREAKING}, format="json")
+            .json()
+        )
         response = self.post(self.engineer, job="load_customer", sql=self.BREAKING)
         self.assertEqual(response.status_code, 200)
         outcome = response.context["outcome"]
