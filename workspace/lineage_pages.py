@@ -5,8 +5,8 @@ sits above lineage: approved definitions, classifications, the consumers who con
 lately and the vendor contracts that carry it.
 
 One result feeds the picture, the list and the CSV (`explore`). The picture is capped here, on
-the server: a neighbourhood of 20,000 columns sends at most PICTURE_CAP of them and counts the
-rest as "+N more"."""
+the server: a neighbourhood of 20,000 columns sends at most LINEAGE_PICTURE_CAP of them and
+counts the rest as "+N more"."""
 
 from __future__ import annotations
 
@@ -35,7 +35,6 @@ from lineage.models import DatasetEdge, EtlJob, LineageEdge
 from vendors.choices import VersionStatus
 from vendors.models import ContractVersion, IntegrationContract
 
-PICTURE_CAP = 120  # columns (or datasets) one answer draws at most
 LIST_CAP = 500  # rows the page lists; the CSV has them all
 CONSULTED_DAYS = 30
 MAX_HOPS = 10
@@ -423,7 +422,7 @@ def picture(user, result: Result, cap: int | None = None) -> dict:
     """The part of `result` the picture draws (its root and at most `cap` nodes, nearest
     first), the edges among them with their type, masking and job, and how many more there
     are per direction ("+N more") and how many the caller may not read ("hidden")."""
-    cap = cap or getattr(settings, "LINEAGE_PICTURE_CAP", PICTURE_CAP)
+    cap = cap or settings.LINEAGE_PICTURE_CAP
     ordered = sorted(result.rows, key=lambda r: (r.depth, r.direction, r.ref))
     drawn = ordered[:cap]
     more = {"upstream": 0, "downstream": 0}
@@ -540,11 +539,11 @@ def elements(user, kind: str, nodes: dict, types: int) -> dict:
 
 def path_picture(user, source: Field, target: Field, types: str) -> dict:
     """The paths between two columns (lineage.queries.paths, as GET .../graph/paths/ answers),
-    with the elements to draw them (at most PICTURE_CAP columns)."""
+    with the elements to draw them (at most LINEAGE_PICTURE_CAP columns)."""
     found = queries.paths(user, source, target, types=TYPES[types], limit=20)
     refs = list(dict.fromkeys(ref for p in found["paths"] for ref in p["fields"]))
     ids = _ids("field", refs)
-    cap = getattr(settings, "LINEAGE_PICTURE_CAP", PICTURE_CAP)
+    cap = settings.LINEAGE_PICTURE_CAP
     nodes = {
         ids[ref]: (Row("", ref, 0, [], [], node=ids[ref]), "path")
         for ref in refs[:cap]
