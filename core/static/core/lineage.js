@@ -75,11 +75,11 @@
       var m = more[key], id = "more:" + key, anchor = at(m.anchor);
       out.push({ data: { id: id, label: say(words.more, m.n), kind: "more" }, classes: "more" });
       out.push({ data: { id: id + ">", source: m.direction === "upstream" ? id : anchor,
-                         target: m.direction === "upstream" ? anchor : id }, classes: "to-more" });
+                         target: m.direction === "upstream" ? anchor : id, label: "" }, classes: "to-more" });
     });
     if (data.hidden) {
       out.push({ data: { id: "hidden", label: say(words.hidden, data.hidden), kind: "more" }, classes: "more" });
-      out.push({ data: { id: "hidden>", source: at(data.root), target: "hidden" }, classes: "to-more" });
+      out.push({ data: { id: "hidden>", source: at(data.root), target: "hidden", label: "" }, classes: "to-more" });
     }
     return out;
   }
@@ -121,8 +121,8 @@
     cy.fit(undefined, 20);
     // Readable first: never smaller than this; the rest is a pan (drag) or a zoom (wheel) away.
     if (cy.zoom() > 1.3) { cy.zoom(1.3); cy.center(); }
-    if (cy.zoom() < 0.8) {
-      cy.zoom(0.8);
+    if (cy.zoom() < 0.7) {
+      cy.zoom(0.7);
       cy.center(cy.getElementById(data.root));
       // No empty margin where the drawing goes on: slide it back within the box.
       var z = cy.zoom(), bb = cy.elements().boundingBox(), w = cy.width(), h = cy.height();
