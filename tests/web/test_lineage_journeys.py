@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from lineage import queries
 from lineage.models import EtlJob
 from tests.web.conftest import assert_accessible, journey
+from tests.web.test_pages_in_both_languages import TEXTS_JS, untranslated
 
 pytestmark = journey(__name__)
 
@@ -171,12 +172,19 @@ def test_the_pre_change_check_of_the_readmes_breaking_example(open_page):
 
 def test_the_pages_in_traditional_chinese(open_page):
     page = open_page("eric", lang="zh-hant")
-    page.goto(f"/lineage/?field={POS_AMOUNT}")
+    page.goto(f"/lineage/?field={POS_AMOUNT}&down=2")
     assert page.locator("html").get_attribute("lang") == "zh-hant"
     assert "血緣" in page.locator("h1").inner_text()
     assert_accessible(page)
-    page.goto("/lineage/check/")
+    assert not untranslated(page.evaluate(TEXTS_JS))
+    page.goto("/lineage/check/?job=dw_sales_fact")
     assert "變更前檢查" in page.locator("h1").inner_text()
+    page.locator("#id_sql").fill(README_BREAKING_SQL)
+    page.locator("form.box button[type=submit]").click()
+    page.wait_for_load_state()
+    assert "會造成中斷" in page.locator(".verdict").inner_text()
+    assert_accessible(page)
+    assert not untranslated(page.evaluate(TEXTS_JS))
 
 
 def test_a_vendor_sees_only_what_its_contracts_allow_with_hidden_nodes_counted(open_page):
