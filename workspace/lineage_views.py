@@ -57,6 +57,7 @@ def explorer(request):
             {
                 "picture": picture,
                 "not_drawn": sum(picture["more"].values()),
+                "root_url": (pages.field_url if result.is_field else pages.dataset_url)(query.ref),
                 "listed": result.rows[: pages.LIST_CAP],
                 "upstream_count": len(result.direction_rows("upstream")),
                 "downstream_count": len(result.direction_rows("downstream")),

@@ -83,6 +83,8 @@ class ExplorerTests(LineageTestCase):
         self.assertContains(response, "/lineage/list.csv?")
 
     def test_a_dataset_walks_the_table_graph(self):
+        page = self.page(self.engineer, dataset="crm:public.contacts")
+        self.assertContains(page, 'href="/catalog/datasets/crm:public.contacts/"')
         rows = self.csv_rows(self.engineer, dataset="crm:public.contacts", up=0, down=2)
         self.assertEqual({r["ref"] for r in rows}, {"dw:dw.customer", "dw:dw.sales"})
         picture = self.page(self.engineer, PAGE + "picture/", dataset="crm:public.contacts").json()
