@@ -256,6 +256,8 @@ CONSULT_LOG_SYNCHRONOUS_COMMIT = env_bool("CONSULT_LOG_SYNCHRONOUS_COMMIT", True
 # Lineage graph queries: the largest depth and result count a caller may ask for.
 LINEAGE_MAX_DEPTH = int(os.environ.get("LINEAGE_MAX_DEPTH", "50"))
 LINEAGE_MAX_RESULTS = int(os.environ.get("LINEAGE_MAX_RESULTS", "10000"))
+# The lineage explorer's picture: the most nodes one answer draws (the rest counted "+N more").
+LINEAGE_PICTURE_CAP = int(os.environ.get("LINEAGE_PICTURE_CAP", "120"))
 
 # The work of one request that parses SQL (README "Limits of one request"): bytes, statements
 # and seconds for the whole parse, in a worker process that is killed at the time limit. The

@@ -265,6 +265,17 @@ def check_change(
     return report
 
 
+def verdict(report: dict) -> str:
+    """The check's verdict, as `manage.py lineage_check` exits and the pre-change check page
+    says it: "breaking" when some field would lose its lineage (whatever else is wrong),
+    "unparsed" when some of the SQL does not parse (the change is unverified), else "ok"."""
+    if report["breaking"]:
+        return "breaking"
+    if report["status"] in (ParseStatus.FAILED, ParseStatus.PARTIAL):
+        return "unparsed"
+    return "ok"
+
+
 def _lost_lineage(graph, job: EtlJob, removed, proposed) -> list[Field]:
     """Targets of removed edges that would be left with no upstream at all, or with no DIRECT
     upstream where they had one."""

@@ -50,6 +50,15 @@ PACKAGES = [
         STATIC / "cytoscape-dagre",
     ),
     (
+        # The licence of dagre (and graphlib), which cytoscape-dagre 4 bundles inside its file
+        # (its devDependency @dagrejs/dagre ^3): only the licence is kept, beside that file.
+        "@dagrejs/dagre",
+        "3.1.4",
+        "sha512-tW3fsvXxSteGpBHgT/hqPxBxTibPw409mH97S6LzXe+ddak2/RtPtYkYPo5gfvzBtnjxrZnoh8ft62zA3LDAZQ==",
+        {"LICENSE": "LICENSE"},
+        STATIC / "cytoscape-dagre" / "dagre",
+    ),
+    (
         # The accessibility engine the browser tests run on every page (tests only).
         "axe-core",
         "4.14.1",

@@ -25,4 +25,7 @@ class WorkspaceConfig(AppConfig):
                 roles=frozenset({Role.COMMITTEE, Role.STEWARD, Role.ENGINEER, Role.CONSUMER}),
                 order=15,
             ),
+            # Every role: a vendor explores the fields its contracts carry (the rest is
+            # counted as hidden).
+            NavItem("lineage", _("Lineage"), "lineage-page", order=40),
         )

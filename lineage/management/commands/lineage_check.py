@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from lineage.choices import ParseStatus
 from lineage.models import EtlJob
-from lineage.queries import check_change
+from lineage.queries import check_change, verdict
 
 BREAKING, UNPARSED, USAGE = 1, 2, 3
 
@@ -57,14 +57,15 @@ class Command(BaseCommand):
             self.stdout.write(_dumps(report))
         else:
             self._summary(report)
-        if report["breaking"]:
+        outcome = verdict(report)
+        if outcome == "breaking":
             raise CommandError(
                 f"{len(report['lineage_lost'])} field(s) would lose their lineage.",
                 returncode=BREAKING,
             )
-        if report["status"] == ParseStatus.FAILED:
+        if outcome == "unparsed" and report["status"] == ParseStatus.FAILED:
             raise CommandError("The SQL does not parse; nothing was checked.", returncode=UNPARSED)
-        if report["status"] == ParseStatus.PARTIAL:
+        if outcome == "unparsed":
             raise CommandError(
                 f"{len(report['errors'])} statement(s) do not parse; only the others were checked.",
                 returncode=UNPARSED,
