@@ -82,6 +82,7 @@ class EtlJob(TimeStampedModel):
             models.UniqueConstraint(
                 Lower("key"),
                 name="etljob_key_ci_unique",
+                violation_error_code="unique",
                 violation_error_message="A job with this key already exists.",
             ),
         ]
