@@ -40,6 +40,10 @@ class HashedTokenAuthentication(authentication.TokenAuthentication):
     # round trip instead of three on an endpoint that needs all of them, such as consult).
     grants_of: str | None = None
 
+    def __init__(self, grants_of: str | None = None) -> None:
+        if grants_of is not None:
+            self.grants_of = grants_of
+
     def authenticate(self, request):
         auth = authentication.get_authorization_header(request).split()
         if not auth or auth[0].lower() not in self.keywords:

@@ -58,11 +58,16 @@ class HasPerm(permissions.BasePermission):
         return bool(user and user.is_authenticated) and user.has_perm(view.required_perm)
 
 
-class ConsultTokenAuthentication(HashedTokenAuthentication):
+class ConsultAuthentication:
     """The token, the caller's groups and right to consult, and the catalog version in one
-    query: a one-field consult then makes two round trips in all (this and the log's insert)."""
+    query: a one-field consult then makes two round trips in all (this and the log's insert).
+    The same authentication classes as every view (the schema names one token scheme)."""
 
-    grants_of = "consult.consult_fields"
+    def get_authenticators(self):
+        return [
+            HashedTokenAuthentication(grants_of="consult.consult_fields"),
+            SessionAuthentication(),
+        ]
 
 
 def consumer_request(request, serializer_class):
@@ -78,11 +83,10 @@ def consumer_request(request, serializer_class):
     return who, snap, body.validated_data
 
 
-class ConsultView(APIView):
+class ConsultView(ConsultAuthentication, APIView):
     """Decide, for the authenticated consumer, whether it may use each field for a purpose.
-    Needs `consult.consult_fields` (the consumer role), read with the caller's token."""
-
-    authentication_classes = [ConsultTokenAuthentication, SessionAuthentication]
+    Needs `consult.consult_fields` (the consumer role), checked with the caller's groups in one
+    query."""
 
     @extend_schema(request=ConsultRequestSerializer, responses=ConsultResponseSerializer)
     def post(self, request):
@@ -98,12 +102,10 @@ class ConsultView(APIView):
         return Response(body)
 
 
-class ConsultQueryView(APIView):
+class ConsultQueryView(ConsultAuthentication, APIView):
     """Decide, for the authenticated consumer, whether it may run a query for a purpose: every
     catalog column the query reads, the obligations on each output column, one verdict. Needs
     what POST /api/v1/consult/ needs; its decisions are logged the same way."""
-
-    authentication_classes = [ConsultTokenAuthentication, SessionAuthentication]
 
     @extend_schema(
         request=ConsultQueryRequestSerializer,

@@ -12,9 +12,9 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.test import APIRequestFactory
 
 from consult import services
-from consult.api.views import ConsultTokenAuthentication
 from consult.models import DecisionLog
 from core.audit import Actor, current_catalog_version
+from core.authentication import HashedTokenAuthentication
 from core.services import issue_token, revoke_token
 from tests.consult.helpers import CONSULT_URL, ConsultTestCase
 from tests.personas import make_user
@@ -52,7 +52,7 @@ class RoundTripTests(ConsultTestCase):
             self.consumer, self.committee, self.steward, self.engineer, self.vendor,
             self.outsider, self.admin, direct, two_groups, inactive,
         ]  # fmt: skip
-        authentication = ConsultTokenAuthentication()
+        authentication = HashedTokenAuthentication(grants_of="consult.consult_fields")
         for user in users:
             with self.subTest(user=user.username):
                 _, raw = self.token_for(user)
