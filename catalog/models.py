@@ -120,6 +120,7 @@ class SourceSystem(TimeStampedModel):
             models.UniqueConstraint(
                 Lower("key"),
                 name="sourcesystem_key_ci_unique",
+                violation_error_code="unique",
                 violation_error_message="A system with this key already exists "
                 "(keys are compared case-insensitively).",
             ),
@@ -217,6 +218,7 @@ class Dataset(TimeStampedModel):
                 "system",
                 Lower("name"),
                 name="dataset_name_ci_unique",
+                violation_error_code="unique",
                 violation_error_message="This system already has a dataset with this name "
                 "(names are compared case-insensitively).",
             ),
@@ -286,6 +288,7 @@ class Field(TimeStampedModel):
                 "dataset",
                 Lower("name"),
                 name="field_name_ci_unique",
+                violation_error_code="unique",
                 violation_error_message="This dataset already has a field with this name "
                 "(names are compared case-insensitively).",
             ),

@@ -110,6 +110,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # A persistent connection the server dropped (restart, failover, terminated backend) is noticed
 # before a request uses it; one that drops during a request is retried once (core.middleware).
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's, with a health check that makes no round trip (core/db/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "core.db.postgresql"
 
 if os.environ.get("TEST_DATABASE_NAME"):
     # Lets two test runs share one PostgreSQL server without dropping each other's database.
@@ -268,6 +271,11 @@ LINEAGE_PARSE_SECONDS = float(os.environ.get("LINEAGE_PARSE_SECONDS", "20"))
 LINEAGE_ASYNC_SQL_MAX_BYTES = int(os.environ.get("LINEAGE_ASYNC_SQL_MAX_BYTES", "2000000"))
 LINEAGE_ASYNC_SQL_MAX_STATEMENTS = int(os.environ.get("LINEAGE_ASYNC_SQL_MAX_STATEMENTS", "20000"))
 LINEAGE_ASYNC_PARSE_SECONDS = float(os.environ.get("LINEAGE_ASYNC_PARSE_SECONDS", "1800"))
+# A running submission whose worker gave no sign of life (start, progress) for this long is
+# failed (worker_lost); one whose worker process is gone from this host at once.
+LINEAGE_SUBMISSION_STALE_SECONDS = float(os.environ.get("LINEAGE_SUBMISSION_STALE_SECONDS", "600"))
+# `manage.py prune_submissions` forgets finished submissions older than this.
+LINEAGE_SUBMISSION_RETENTION_DAYS = float(os.environ.get("LINEAGE_SUBMISSION_RETENTION_DAYS", "30"))
 # Parser worker processes per server process (each about 60 MB), started on first use.
 LINEAGE_PARSE_WORKERS = int(os.environ.get("LINEAGE_PARSE_WORKERS", "1"))
 

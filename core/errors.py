@@ -23,7 +23,7 @@ A failure has the same code wherever it happens:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 
 class DomainError(Exception):
@@ -49,6 +49,12 @@ class DomainError(Exception):
         self.extra = extra
         super().__init__(self.message)
 
+    @classmethod
+    def at(cls, path: str, message: str, **extra: Any) -> Self:
+        """One problem at one path, with the path in the summary message."""
+        where = f"{path}: " if path else ""
+        return cls(f"{where}{message}", [{"path": path, "message": message}], **extra)
+
     def as_dict(self) -> dict[str, Any]:
         """The error body: {"status", "code", "message", "errors", **extra}."""
         return {
@@ -64,12 +70,6 @@ class Invalid(DomainError):
     """The request breaks a rule (400). Give one error item per problem."""
 
     status, code = 400, "invalid"
-
-    @classmethod
-    def at(cls, path: str, message: str, **extra: Any) -> Invalid:
-        """One problem at one path, with the path in the summary message."""
-        where = f"{path}: " if path else ""
-        return cls(f"{where}{message}", [{"path": path, "message": message}], **extra)
 
 
 class PermissionDenied(DomainError):

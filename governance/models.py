@@ -128,6 +128,7 @@ class Committee(TimeStampedModel):
             models.UniqueConstraint(
                 Lower("name"),
                 name="committee_name_ci_unique",
+                violation_error_code="unique",
                 violation_error_message=_("A committee with this name already exists."),
             ),
             models.CheckConstraint(
@@ -195,6 +196,7 @@ class DecisionRule(models.Model):
             models.UniqueConstraint(
                 fields=["committee", "subject_kind"],
                 name="decisionrule_once_per_kind",
+                violation_error_code="unique",
                 violation_error_message=_("This committee already has a rule for this kind."),
             ),
         ]
@@ -358,11 +360,13 @@ class DefinitionVersion(models.Model):
                 fields=["definition"],
                 condition=Q(status__in=EFFECTIVE_STATUSES),
                 name="definitionversion_one_effective",
+                violation_error_code="unique",
             ),
             models.UniqueConstraint(
                 fields=["definition"],
                 condition=Q(status__in=PENDING_STATUSES),
                 name="definitionversion_one_pending",
+                violation_error_code="unique",
             ),
         ]
         indexes = [
@@ -460,12 +464,14 @@ class FieldMapping(TimeStampedModel):
                 fields=["field"],
                 condition=Q(status=MappingStatus.APPROVED),
                 name="fieldmapping_one_approved_per_field",
+                violation_error_code="unique",
                 violation_error_message=_("This field already has an approved mapping."),
             ),
             models.UniqueConstraint(
                 fields=["field", "definition"],
                 condition=~Q(status__in=[MappingStatus.REJECTED, MappingStatus.RETIRED]),
                 name="fieldmapping_one_live_per_pair",
+                violation_error_code="unique",
                 violation_error_message=_("This field is already mapped to this definition."),
             ),
         ]
@@ -550,6 +556,7 @@ class Review(models.Model):
                 fields=["content_type", "object_id"],
                 condition=Q(status=ReviewStatus.OPEN),
                 name="review_one_open_per_subject",
+                violation_error_code="unique",
             ),
         ]
         indexes = [
@@ -711,6 +718,7 @@ class Meeting(models.Model):
             models.UniqueConstraint(
                 fields=["committee", "held_on"],
                 name="meeting_once_a_day",
+                violation_error_code="unique",
                 violation_error_message=_("This committee already has a meeting on that day."),
             ),
         ]

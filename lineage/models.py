@@ -82,6 +82,7 @@ class EtlJob(TimeStampedModel):
             models.UniqueConstraint(
                 Lower("key"),
                 name="etljob_key_ci_unique",
+                violation_error_code="unique",
                 violation_error_message="A job with this key already exists.",
             ),
         ]
@@ -181,8 +182,14 @@ class SqlSubmission(models.Model):
     )
     error = models.JSONField(null=True, blank=True, help_text="{status, code, message, errors}")
     task_id = models.CharField(max_length=64, blank=True)
+    worker = models.CharField(
+        max_length=300, blank=True, help_text="host:pid of the process running it"
+    )
     submitted_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life of its worker (start, progress)"
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -192,6 +199,8 @@ class SqlSubmission(models.Model):
             models.Index(
                 fields=["submitted_by", "-submitted_at"], name="sqlsubmission_by_user_idx"
             ),
+            # the sweep of running submissions whose worker died, and the pruning of old ones
+            models.Index(fields=["status", "heartbeat_at"], name="sqlsubmission_status_idx"),
         ]
 
     def __str__(self) -> str:

@@ -11,9 +11,9 @@ update and workflow operations are exercised beyond their 404s. Each operation r
 transaction, rolled back after it.
 
 Left out, and why: `positive_data_acceptance`, which expects every schema-valid body to be
-accepted; here a valid shape naming an object that does not exist, a duplicate key or a step
-the workflow forbids is the documented 400. The stateful phase needs links between operations,
-which the schema does not declare.
+accepted; here a valid shape naming an object that does not exist or a step the workflow
+forbids is the documented 400, and a duplicate key the documented 409. The stateful phase needs
+links between operations, which the schema does not declare.
 
 A failure prints the request as curl; `-k "POST and /lineage/check/"` reruns one operation.
 """

@@ -200,6 +200,7 @@ class ContractVersion(TimeStampedModel):
                 fields=["contract"],
                 condition=Q(status="active"),
                 name="contractversion_one_active",
+                violation_error_code="unique",
                 violation_error_message="A contract has at most one active version.",
             ),
         ]

@@ -9,6 +9,9 @@ refusals, so clients parse one format and the same failure has the same code eve
 
 from __future__ import annotations
 
+import functools
+import re
+
 from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -57,12 +60,80 @@ def validation_error(exc: DjangoValidationError) -> Invalid:
     return Invalid(summary(errors), errors)
 
 
+# The codes of a uniqueness refusal: Django's `unique` fields and `unique_together`, REST
+# framework's UniqueValidator and UniqueTogetherValidator, and every UniqueConstraint of the
+# project (each declares `violation_error_code="unique"`; tests/core/test_conflicts.py checks).
+UNIQUE_CODES = frozenset({"unique", "unique_together"})
+
+
+def _codes(detail) -> list:
+    """The code of every error in REST framework's nested detail or a Django ValidationError."""
+    if isinstance(detail, DjangoValidationError):
+        if hasattr(detail, "error_dict"):
+            return [e.code for errors in detail.error_dict.values() for e in errors]
+        return [e.code for e in detail.error_list]
+    if isinstance(detail, dict):
+        return [code for value in detail.values() for code in _codes(value)]
+    if isinstance(detail, list):
+        return [code for item in detail for code in _codes(item)]
+    return [getattr(detail, "code", None)]
+
+
+def already_exists(error: DomainError) -> Conflict:
+    """A refusal whose every problem is a clash with a row that exists (a duplicate key, a
+    second active version) as the 409 it is, with the same message and items. The request is
+    well formed; the state of the server refuses it, as it refuses the loser of two
+    simultaneous creates (IntegrityError below), so both answer alike."""
+    return Conflict(error.message, error.errors)
+
+
+def _or_conflict(error: DomainError, codes: list) -> DomainError:
+    if codes and all(code in UNIQUE_CODES for code in codes):
+        return already_exists(error)
+    return error  # a duplicate among other problems is listed with them, in the 400
+
+
+def _unique_violation(exc: IntegrityError) -> Conflict:
+    """The loser of a race on a unique key, told what a request made a moment later is told: the
+    constraint's own message and path when the database names a constraint of ours (PostgreSQL
+    does), else a general sentence at the column the database names."""
+    diag = getattr(exc.__cause__, "diag", None)
+    constraint = unique_constraints().get(getattr(diag, "constraint_name", None))
+    message = constraint is not None and constraint.get_violation_error_message()
+    if message and constraint.violation_error_message != constraint.default_violation_error_message:
+        # Django files a single-field uniqueness under that field, the others under none.
+        path = constraint.fields[0] if len(constraint.fields) == 1 else ""
+        return Conflict.at(path, str(message))
+    # PostgreSQL's detail reads "Key (key)=(orders) already exists."
+    columns = re.match(r"Key \(([^)]*)\)=", getattr(diag, "message_detail", None) or "")
+    path = columns.group(1) if columns and "," not in columns.group(1) else ""
+    return Conflict.at(
+        path,
+        "Already exists: a row with the same key was created at the same moment; read it, and "
+        "retry only if you meant another one.",
+    )
+
+
+@functools.cache
+def unique_constraints() -> dict:
+    """Every UniqueConstraint of the installed models by its name."""
+    from django.apps import apps
+    from django.db.models import UniqueConstraint
+
+    return {
+        c.name: c
+        for model in apps.get_models()
+        for c in model._meta.constraints
+        if isinstance(c, UniqueConstraint)
+    }
+
+
 def as_domain_error(exc: Exception) -> DomainError | None:
     """Any exception the API answers with a 4xx, as a DomainError; None for the others."""
     if isinstance(exc, DomainError):
         return exc
     if isinstance(exc, DjangoValidationError):
-        return validation_error(exc)
+        return _or_conflict(validation_error(exc), _codes(exc))
     if isinstance(exc, ProtectedError | RestrictedError):
         objs = list(
             exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
@@ -79,6 +150,8 @@ def as_domain_error(exc: Exception) -> DomainError | None:
     if isinstance(exc, IntegrityError):
         # A uniqueness or reference rule the validation passed but a simultaneous write broke
         # (two creates of one key at the same moment): the loser is told, not a 500.
+        if sqlstate(exc) == "23505" or "UNIQUE constraint failed" in str(exc):
+            return _unique_violation(exc)
         return Conflict(
             "The request conflicts with a change made at the same moment (a duplicate key or "
             "a removed reference); read the current state and retry if still needed."
@@ -116,6 +189,8 @@ def _from_drf(exc: exceptions.APIException) -> DomainError:
     if isinstance(exc, exceptions.ValidationError):
         errors = flatten(exc.detail)
         error = DomainError(summary(errors), errors, code="invalid")
+        error.status = exc.status_code
+        return _or_conflict(error, _codes(exc.detail))
     else:
         code = getattr(exc.detail, "code", None) or exc.default_code
         error = DomainError(str(exc.detail), code=_DRF_CODES.get(str(code), str(code)))

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.utils import timezone
 from rest_framework import serializers
+from rest_framework.fields import get_error_detail
 
 from core.audit import audit_name_of
 from core.lookups import find
@@ -167,7 +168,8 @@ class ValidatedModelSerializer(ModelSerializer):
         try:
             instance.full_clean(validate_unique=True, validate_constraints=True)
         except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict) from exc
+            # get_error_detail keeps each error's code (a duplicate's "unique" makes it a 409).
+            raise serializers.ValidationError(get_error_detail(exc)) from exc
         return attrs
 
 

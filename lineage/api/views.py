@@ -64,7 +64,7 @@ from lineage.models import (
 )
 from lineage.parsing import ParseLimits
 from lineage.services import JobService, can_read_lineage, submit_sql
-from lineage.tasks import submit_async
+from lineage.tasks import fail_stale, submit_async
 
 Report = inline_serializer("LineageReport", {"count": serializers.IntegerField()})
 LIMIT_RESPONSES = {
@@ -279,6 +279,9 @@ class SqlSubmissionViewSet(
         mine = super().get_queryset()
         if not self.request.user.is_superuser:
             mine = mine.filter(submitted_by=self.request.user)
+        if self.request.method == "GET":
+            # A submission whose worker died is answered as failed, not `running` for ever.
+            fail_stale(mine)
         return mine
 
     def get_object(self):

@@ -82,11 +82,11 @@ class DatasetEndpointTests(EndpointRulesMixin, CatalogTestCase):
         self.assertEqual(response.json()["ref"], "pos:sales.refunds")
         self.assertTrue(Dataset.objects.filter(system=self.pos, name="sales.refunds").exists())
 
-    def test_same_name_in_another_case_is_400(self):
+    def test_same_name_in_another_case_is_409(self):
         response = self.as_(self.engineer).post(
             DATASETS_URL, {"system": "pos", "name": "SALES.TRANSACTIONS"}
         )
-        body = self.assert_error(response, 400, code="invalid")
+        body = self.assert_error(response, 409, code="conflict")
         self.assertIn("already has a dataset", body["message"])
         self.assertEqual(Dataset.objects.filter(system=self.pos).count(), 1)
 

@@ -96,11 +96,11 @@ class FieldEndpointTests(EndpointRulesMixin, CatalogTestCase):
         self.assertEqual(response.json()["ref"], "pos:sales.transactions.store_id")
         self.assertFalse(Field.objects.get(pk=response.json()["id"]).nullable)
 
-    def test_same_name_in_another_case_is_400(self):
+    def test_same_name_in_another_case_is_409(self):
         response = self.as_(self.engineer).post(
             FIELDS_URL, {"dataset": "pos:sales.transactions", "name": "AMOUNT"}
         )
-        body = self.assert_error(response, 400, code="invalid")
+        body = self.assert_error(response, 409, code="conflict")
         self.assertIn("already has a field", body["message"])
         self.assertEqual(Field.objects.filter(dataset=self.transactions).count(), 1)
 

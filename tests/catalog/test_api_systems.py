@@ -58,9 +58,9 @@ class SystemEndpointTests(EndpointRulesMixin, CatalogTestCase):
         self.assertEqual(response.json()["key"], "orders")
         self.assertTrue(SourceSystem.objects.filter(key="orders").exists())
 
-    def test_duplicate_key_in_another_case_is_400(self):
+    def test_duplicate_key_in_another_case_is_409(self):
         response = self.as_(self.steward).post(SYSTEMS_URL, {"key": "PoS", "name": "Again"})
-        body = self.assert_error(response, 400, code="invalid")
+        body = self.assert_error(response, 409, code="conflict")
         self.assertIn("already exists", body["message"])
         self.assertEqual(SourceSystem.objects.filter(key__iexact="pos").count(), 1)
 
@@ -101,9 +101,9 @@ class SystemEndpointTests(EndpointRulesMixin, CatalogTestCase):
         self.assertEqual(response.json()["url"], "http://testserver/api/v1/catalog/systems/till/")
         self.assert_error(self.as_(self.engineer).get(system_url("pos")), 404)
 
-    def test_renaming_to_an_existing_key_is_400(self):
+    def test_renaming_to_an_existing_key_is_409(self):
         response = self.as_(self.engineer).patch(system_url("pos"), {"key": "CRM"})
-        self.assert_error(response, 400, code="invalid")
+        self.assert_error(response, 409, code="conflict")
         self.assertTrue(SourceSystem.objects.filter(key="pos").exists())
 
     def test_deleting_a_system_with_datasets_is_409_listing_them_and_deletes_nothing(self):

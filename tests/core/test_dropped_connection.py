@@ -5,6 +5,7 @@ on a new connection."""
 from __future__ import annotations
 
 import unittest
+import unittest.mock
 
 import pytest
 from django.db import connection, connections
@@ -89,3 +90,39 @@ class DroppedConnectionTests(TransactionTestCase):
         self.assertEqual(response.json()["code"], "database_unavailable")
         self.assertEqual(response["Retry-After"], "1")
         self.assertEqual(self.client.get(SYSTEMS_URL).status_code, 200)
+
+
+@pytest.mark.postgres
+@unittest.skipUnless(connection.vendor == "postgresql", "the backend is PostgreSQL's")
+class HealthCheckTests(TransactionTestCase):
+    """core.db.postgresql: the check before each request's first query makes no round trip on a
+    healthy connection and still finds one the server ended."""
+
+    serialized_rollback = True  # the role groups and permissions come back after the flush
+
+    def backend_pid(self) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            return cursor.fetchone()[0]
+
+    def test_a_healthy_connection_is_usable_without_a_query(self):
+        from django.db.backends.postgresql import base
+
+        self.backend_pid()
+        with unittest.mock.patch.object(base.DatabaseWrapper, "is_usable") as asked:
+            self.assertTrue(connection.is_usable())
+        asked.assert_not_called()
+
+    def test_a_connection_the_server_ended_is_not_usable_and_is_replaced(self):
+        import time
+
+        pid = self.backend_pid()
+        terminate(pid)
+        for _ in range(50):  # the server's goodbye reaches the socket
+            if not connection.is_usable():
+                break
+            time.sleep(0.05)
+        self.assertFalse(connection.is_usable())
+        connection.health_check_done = False
+        connection.close_if_health_check_failed()
+        self.assertNotEqual(self.backend_pid(), pid)

@@ -57,7 +57,8 @@ class CommitteeApiTests(GovernanceTestCase):
             400,
             path="min_approvals",
         )
-        self.assert_error(client.post(COMMITTEES_URL, {"name": "board"}), 400)
+        # A name taken (in any case) clashes with what exists: 409, as every duplicate key.
+        self.assert_error(client.post(COMMITTEES_URL, {"name": "board"}), 409, code="conflict")
         self.assert_error(
             client.post(COMMITTEES_URL, {"name": "X", "members": [{"user": "ghost"}]}),
             400,

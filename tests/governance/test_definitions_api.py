@@ -108,9 +108,9 @@ class DefinitionWriteTests(GovernanceTestCase):
         body = self.assert_error(response, 400, path="allowed_values")
         self.assertIn("min is above its max", body["message"])
 
-    def test_duplicate_key_is_400(self):
+    def test_duplicate_key_is_409(self):
         response = self.as_(self.steward).post(DEFINITIONS_URL, GROSS)
-        self.assert_error(response, 400, path="key")
+        self.assert_error(response, 409, code="conflict", path="key")
 
     def test_editing_an_approved_definition_makes_a_new_draft_version(self):
         url = definition_url("order_amount_gross")

@@ -53,7 +53,7 @@ class MappingTests(GovernanceTestCase):
 
     def test_the_same_field_cannot_be_mapped_twice_to_one_definition(self):
         self.ok(self.propose(self.engineer), 201)
-        self.assert_error(self.propose(self.engineer), 400)
+        self.assert_error(self.propose(self.engineer), 409, code="conflict")
 
     def test_the_steward_of_the_definition_approves_alone(self):
         mapping_id = self.ok(self.propose(self.engineer, conversion_note=NOTE), 201)["id"]

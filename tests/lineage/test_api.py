@@ -108,11 +108,13 @@ class JobEndpointTests(LineageTestCase):
             ({"key": "Not a slug!", "name": "x", "system": "dw"}, "key"),
             ({"key": "ok", "name": "x", "system": "nope"}, "system"),
             ({"key": "ok", "name": "x", "system": "dw", "dialect": "cobol"}, "dialect"),
-            ({"key": "load_customer", "name": "x", "system": "dw"}, ""),
             ({"name": "x", "system": "dw"}, "key"),
         ]:
             with self.subTest(payload=payload):
                 self.assert_error(client.post(JOBS, payload, format="json"), 400, path=path)
+        # A key that is taken is a conflict with what exists, not a bad payload.
+        taken = {"key": "load_customer", "name": "x", "system": "dw"}
+        self.assert_error(client.post(JOBS, taken, format="json"), 409, code="conflict", path="")
 
     def test_deleting_a_job_removes_its_versions_and_edges(self):
         response = self.as_(self.engineer).delete(job_url("load_customer"))
