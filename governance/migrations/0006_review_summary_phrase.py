@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("governance", "0004_committee_meetings"),
+        ("governance", "0005_unique_is_conflict"),
     ]
 
     operations = [
