@@ -1,0 +1,71 @@
+"""Every link a person is shown leads to a page that person may open: walks the pages of the demo
+world from the home page as each demo persona, following the links between pages, and fails on
+any link that answers 404, 403 or 500 (a link to a review, draft or object the reader may not
+open), or on a page that links to an API URL where the workspace has a page."""
+
+from __future__ import annotations
+
+import io
+import re
+from urllib.parse import urljoin, urlsplit
+
+from django.core.management import call_command
+from django.test import TestCase
+
+HREF = re.compile(r'href="([^"#]*)"')
+# Not pages: downloads, exports, the API and its documentation, the admin site.
+NOT_PAGES = re.compile(
+    r"^/(api/|admin/|static/|i18n/|accounts/)|\.md\b|\.csv\b|/odcs/|/printable/|format=csv"
+)
+# Links to the API that are downloads a page offers on purpose (a review as Markdown).
+DOWNLOADS = re.compile(r"^/api/(docs/|v1/governance/reviews/\d+/\?as=markdown$)")
+
+
+def links(html: str, here: str) -> list[str]:
+    found = []
+    for raw in HREF.findall(html):
+        raw = raw.replace("&amp;", "&")
+        url = urljoin(here, raw)
+        parts = urlsplit(url)
+        if parts.netloc and parts.netloc != "testserver":
+            continue
+        found.append(parts.path + (f"?{parts.query}" if parts.query else ""))
+    return found
+
+
+class LinksBetweenPagesTests(TestCase):
+    PERSONAS = ("chair", "member", "stella", "eric", "victor", "carla", "cdp-unification")
+    LIMIT = 90  # pages per persona: the nav, every kind of page and the links between them
+
+    @classmethod
+    def setUpTestData(cls):
+        call_command("load_demo", stdout=io.StringIO(), stderr=io.StringIO())
+
+    def walk(self, username: str) -> list[str]:
+        client = self.client_class()
+        self.assertTrue(client.login(username=username, password=f"demo-{username}"))
+        seen: dict[str, str] = {}
+        queue = [("/", "")]
+        broken = []
+        while queue and len(seen) < self.LIMIT:
+            url, source = queue.pop(0)
+            if url in seen:
+                continue
+            seen[url] = source
+            response = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-TW")
+            if response.status_code != 200:
+                broken.append(f"{source} -> {url}: {response.status_code}")
+                continue
+            if "text/html" not in response.get("Content-Type", ""):
+                continue
+            for link in links(response.content.decode(), url):
+                if link.startswith("/api/") and not DOWNLOADS.match(link):
+                    broken.append(f"{url} -> {link}: links to the API")
+                elif not NOT_PAGES.search(link) and link not in seen:
+                    queue.append((link, url))
+        return broken
+
+    def test_no_persona_is_shown_a_link_it_cannot_open(self):
+        for username in self.PERSONAS:
+            with self.subTest(username):
+                self.assertEqual(self.walk(username), [])
