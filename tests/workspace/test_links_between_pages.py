@@ -69,3 +69,28 @@ class LinksBetweenPagesTests(TestCase):
         for username in self.PERSONAS:
             with self.subTest(username):
                 self.assertEqual(self.walk(username), [])
+
+
+class WordsAndHeadingsTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        call_command("load_demo", stdout=io.StringIO(), stderr=io.StringIO())
+
+    def setUp(self):
+        self.client.login(username="eric", password="demo-eric")
+
+    def test_the_field_page_gives_the_consult_reasons_in_the_readers_language(self):
+        response = self.client.get(
+            "/catalog/fields/cdp:cdp.customer_profile.lifetime_value/",
+            HTTP_ACCEPT_LANGUAGE="zh-TW",
+        )
+        html = response.content.decode()
+        self.assertContains(response, "此欄位沒有核准的定義")
+        # The service's own English message stays beside it, marked as English.
+        self.assertIn('<span class="has-text-grey-dark" lang="en">cdp:cdp.customer_profile', html)
+
+    def test_a_review_page_has_no_heading_level_skipped(self):
+        response = self.client.get("/reviews/19/")
+        levels = [int(n) for n in re.findall(r"<h([1-6])\b", response.content.decode())]
+        self.assertEqual(levels[0], 1)
+        self.assertTrue(all(b <= a + 1 for a, b in zip(levels, levels[1:])), levels)
