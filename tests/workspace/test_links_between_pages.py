@@ -94,3 +94,10 @@ class WordsAndHeadingsTests(TestCase):
         levels = [int(n) for n in re.findall(r"<h([1-6])\b", response.content.decode())]
         self.assertEqual(levels[0], 1)
         self.assertTrue(all(b <= a + 1 for a, b in zip(levels, levels[1:])), levels)
+
+    def test_search_words_name_a_field_by_its_system_and_name(self):
+        response = self.client.get("/search/", {"q": "POS amount"})
+        hits = re.findall(r'href="(/catalog/fields/[^"]+)"', response.content.decode())
+        self.assertEqual(hits[0], "/catalog/fields/pos:sales.transactions.amount/")
+        response = self.client.get("/search/", {"q": "pos"})
+        self.assertContains(response, 'href="/catalog/datasets/pos:sales.transactions/"')
