@@ -22,7 +22,7 @@ def test_the_pages_fit_the_window_with_every_nav_entry(open_page, lang, width):
     pages = (
         "/", "/catalog/", "/catalog/datasets/pos:sales.transactions/",
         "/catalog/fields/cdp:cdp.customer_profile.lifetime_value/", "/reviews/", "/vendors/",
-        "/consult/policies/",
+        "/consult/policies/", "/definitions/order_amount_net/",
     )  # fmt: skip
     for url in pages:
         page.goto(url)

@@ -101,3 +101,9 @@ class WordsAndHeadingsTests(TestCase):
         self.assertEqual(hits[0], "/catalog/fields/pos:sales.transactions.amount/")
         response = self.client.get("/search/", {"q": "pos"})
         self.assertContains(response, 'href="/catalog/datasets/pos:sales.transactions/"')
+
+    def test_a_definition_links_the_fields_mapped_to_it_to_their_pages(self):
+        response = self.client.get("/definitions/order_amount_net/")
+        self.assertContains(
+            response, 'href="/catalog/fields/orders:shop.orders.amount/"', html=False
+        )
