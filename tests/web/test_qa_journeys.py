@@ -50,7 +50,8 @@ def test_an_engineer_finds_where_a_field_comes_from(open_page):
     page.wait_for_url("**/catalog/fields/cdp:cdp.customer_profile.lifetime_value/")
     lineage = page.get_by_role("region", name="直接血緣")
     assert lineage.get_by_role("link", name="dw:dw.sales_fact.net_amount").is_visible()
-    assert "此欄位沒有核准的定義" in page.get_by_role("region", name="各用途的查詢決策").inner_text()
+    decisions = page.get_by_role("region", name="各用途的查詢決策").inner_text()
+    assert "此欄位沒有核准的定義" in decisions
     page.get_by_role("link", name="探索其血緣").first.click()
     page.wait_for_url("**/lineage/?field=*")
     listing = page.locator("main").inner_text()
