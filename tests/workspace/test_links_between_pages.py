@@ -108,3 +108,12 @@ class WordsAndHeadingsTests(TestCase):
         self.assertContains(
             response, 'href="/catalog/fields/orders:shop.orders.amount/"', html=False
         )
+
+    def test_a_contract_page_says_its_period_and_notice_in_the_readers_language(self):
+        self.client.login(username="victor", password="demo-victor")
+        response = self.client.get(
+            "/vendors/contracts/pos-sales-nightly/?version=1", HTTP_ACCEPT_LANGUAGE="zh-TW"
+        )
+        self.assertContains(response, "2024-01-01 至 —")
+        self.assertContains(response, "30 天")
+        self.assertContains(response, "30 分鐘內")
