@@ -36,6 +36,7 @@ from core.errors import DomainError
 from core.pages import apply_error, breadcrumbs
 from governance import workflow
 from governance.choices import ReviewStatus
+from governance.permissions import readable_review_ids
 from lineage.choices import Dialect
 
 REFUSALS = (DomainError, ValidationError)
@@ -107,6 +108,10 @@ def policy_detail(request, pk: int):
     policy = _policy(request, pk)
     reviews = list(workflow.reviews_of(policy).order_by("-id"))
     open_review = next((r for r in reviews if r.status == ReviewStatus.OPEN), None)
+    timeline = workflow.history(policy)
+    readable_reviews = readable_review_ids(
+        request.user, [c.review_id for c in timeline] + [r.pk for r in reviews]
+    )
     return _page(
         request,
         "consult/policy.html",
@@ -117,7 +122,8 @@ def policy_detail(request, pk: int):
             "rows": workflow.workflow_for(policy).describe(policy)["proposed"],
             "open_review": open_review,
             "reviews": reviews,
-            "timeline": workflow.history(policy),
+            "timeline": timeline,
+            "readable_reviews": readable_reviews,
             "actions": workflow.allowed_actions(request.user, policy),
             "may_decide": open_review is not None and workflow.may_vote(request.user, open_review),
             "reason_form": ReasonForm(),

@@ -170,6 +170,15 @@ def reviews_visible_to(user, queryset: QuerySet) -> QuerySet:
     return queryset.filter(pk__in=mine)
 
 
+def readable_review_ids(user, ids) -> set[int]:
+    """Of the reviews numbered `ids`, those the user may open (a page links only to those)."""
+    wanted = {i for i in ids if i}
+    if not wanted:
+        return set()
+    rows = reviews_visible_to(user, Review.objects.filter(pk__in=wanted))
+    return set(rows.values_list("pk", flat=True))
+
+
 # Who reads the audit rows of each governance model (core.permissions.readable_changes): the
 # same rules as the endpoints that show them.
 

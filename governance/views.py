@@ -50,6 +50,7 @@ from governance.permissions import (
     has_role,
     in_committee_role,
     may_edit_definition,
+    readable_review_ids,
     reviews_visible_to,
     versions_visible_to,
     visible_fields,
@@ -193,6 +194,9 @@ def definition_detail(request, key: str):
     open_reviews = [
         r for r in (reviews_of(pending) if pending else Review.objects.none()) if r.is_open
     ]
+    readable_reviews = readable_review_ids(
+        user, [c.review_id for c in timeline] + [r.pk for r in open_reviews]
+    )
     return render(
         request,
         "governance/definition.html",
@@ -209,6 +213,7 @@ def definition_detail(request, key: str):
             "timeline": [(labels.get(c.object_id, ""), c) for c in timeline],
             "conflicts": found,
             "open_review": open_reviews[0] if open_reviews else None,
+            "readable_reviews": readable_reviews,
             "actions": queries.available_actions(user, definition),
             "may_edit": may_edit_definition(user, definition) and _revisable(definition, pending),
             "editing_draft": pending is not None,
@@ -545,6 +550,12 @@ def review_detail(request, pk: int):
     item = _review_item(review, request.user)
     subject = review.subject
     described = _describe(subject) if subject is not None else {}
+    touched = (described.get("touches") or {}).get("definitions") or []
+    readable_definitions = set(
+        definitions_visible_to(
+            request.user, FieldDefinition.objects.filter(key__in=touched)
+        ).values_list("key", flat=True)
+    )
     return render(
         request,
         "governance/review.html",
@@ -554,7 +565,8 @@ def review_detail(request, pk: int):
             "subject": described,
             "votes": list(review.votes.all()),
             "vote_form": VoteForm(),
-            "subject_url": _subject_url(review),
+            "subject_url": _subject_url(review, request.user),
+            "readable_definitions": readable_definitions,
             "breadcrumbs": breadcrumbs(
                 (_("Reviews"), reverse("reviews-page")), (f"#{review.pk}", "")
             ),
@@ -580,12 +592,16 @@ def _conflicts_by_summary(found: list, cache: dict) -> list:
     return [detected.get(summary, summary) for summary in summaries]
 
 
-def _subject_url(review: Review) -> str:
+def _subject_url(review: Review, user) -> str:
+    """The page of what the review decides, when the reader may open it (a reviewer of a mapping
+    may not read the draft definition it maps to)."""
     subject = review.subject
-    if review.subject_kind == "definition" and subject is not None:
-        return reverse("definition-page", args=[subject.definition.key])
-    if review.subject_kind == "mapping" and subject is not None:
-        return reverse("definition-page", args=[subject.definition.key])
+    if review.subject_kind in ("definition", "mapping") and subject is not None:
+        definition = subject.definition
+        readable = definitions_visible_to(user, FieldDefinition.objects.filter(pk=definition.pk))
+        if not readable.exists():
+            return ""
+        return reverse("definition-page", args=[definition.key])
     if review.subject_kind == "contract" and subject is not None:
         # by URL name: vendors sits above governance
         url = reverse("vendor-contract", args=[subject.contract.key])
@@ -752,6 +768,9 @@ def conflicts(request):
             {
                 "conflict": conflict,
                 "columns": columns,
+                "editable": {
+                    v.definition.key for v in columns if may_edit_definition(user, v.definition)
+                },
                 "rows": [
                     {"label": _(DEFINITION_LABELS[name]),
                      "values": [show(getattr(v, name), name) for v in columns],

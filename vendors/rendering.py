@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
 from vendors.choices import Activity, RaciRole
@@ -44,9 +45,13 @@ def document_context(version: ContractVersion) -> dict:
         (N_("Expected volume"), _or_dash(version.expected_volume)),
         (
             N_("Effective"),
-            f"{_or_dash(version.effective_from)} to {_or_dash(version.effective_until)}",
+            _("%(start)s to %(end)s")
+            % {"start": _or_dash(version.effective_from), "end": _or_dash(version.effective_until)},
         ),
-        (N_("Schema change notice"), f"{_or_dash(version.schema_change_notice_days)} days"),
+        (
+            N_("Schema change notice"),
+            _("%(n)s days") % {"n": _or_dash(version.schema_change_notice_days)},
+        ),
     ]
     error_handling = [
         (N_("Detection"), _or_dash(version.error_detection)),
@@ -56,8 +61,11 @@ def document_context(version: ContractVersion) -> dict:
         (N_("Replay procedure"), _or_dash(version.replay_procedure)),
         (
             N_("Notification"),
-            f"{_or_dash(version.notify_party)} within "
-            f"{_or_dash(version.notify_within_minutes)} minutes",
+            _("%(party)s within %(minutes)s minutes")
+            % {
+                "party": _or_dash(version.notify_party),
+                "minutes": _or_dash(version.notify_within_minutes),
+            },
         ),
     ]
     return {

@@ -23,9 +23,13 @@ from lineage.services import can_read_lineage
 from workspace import lineage_pages as pages
 
 
-def _may_check(user) -> None:
+def may_check(user) -> bool:
     """The check needs a job to check: a role that reads lineage, or jobs granted."""
-    if not (can_read_lineage(user) or queries.allowed_jobs(user)):
+    return bool(can_read_lineage(user) or queries.allowed_jobs(user))
+
+
+def _may_check(user) -> None:
+    if not may_check(user):
         raise PermissionDenied(_("Your account may not read any ETL job."))
 
 
@@ -49,6 +53,7 @@ def explorer(request):
         "query": result.query if result else None,
         "breadcrumbs": breadcrumbs((_("Lineage"), "")),
         "list_cap": pages.LIST_CAP,
+        "may_check": may_check(request.user),
     }
     if result is not None:
         query = result.query

@@ -80,29 +80,42 @@ def page_url(kind: str, key: str) -> str:
 def _ranked(queryset: QuerySet, query: str, fields: tuple[str, ...], key: str) -> QuerySet:
     """Rows matching `query` in any of `fields`, annotated with `rank` (higher is better): an
     exact match of `key` first, then a prefix of it, then full-text (PostgreSQL) or any
-    substring."""
-    text = query.lower()
+    substring. A query of several words matches a row that has each word in one of its fields
+    ("pos amount": the field amount of a dataset of the system pos)."""
+    words = query.split()
     contains = Q()
-    for name in fields:
-        contains |= Q(**{f"{name}__icontains": query})
+    for word in words:
+        anywhere = Q()
+        for name in fields:
+            anywhere |= Q(**{f"{name}__icontains": word})
+        contains &= anywhere
     exact = Case(
         When(**{f"{key}__iexact": query}, then=Value(3.0)),
         When(**{f"{key}__istartswith": query}, then=Value(2.0)),
         default=Value(0.0),
         output_field=FloatField(),
     )
+    if len(words) > 1:  # a word that is the whole key ("amount" of "pos amount") first
+        for word in words:
+            exact = exact + Case(
+                When(**{f"{key}__iexact": word}, then=Value(1.0)),
+                default=Value(0.0),
+                output_field=FloatField(),
+            )
     if connection.vendor == "postgresql":
         vector = SearchVector(*fields, config="simple")
         terms = SearchQuery(query, config="simple", search_type="websearch")
         matches = queryset.annotate(_vector=vector).filter(Q(_vector=terms) | contains)
         return matches.annotate(rank=exact + SearchRank(F("_vector"), terms) + Value(0.5))
-    position = Case(
-        *(When(**{f"{name}__icontains": text}, then=Value(1.0 - i * 0.1)) for i, name in
-          enumerate(fields)),
-        default=Value(0.0),
-        output_field=FloatField(),
-    )  # fmt: skip
-    return queryset.filter(contains).annotate(rank=exact + position)
+    position: object = Value(0.0)
+    for word in words:
+        position = position + Case(
+            *(When(**{f"{name}__icontains": word.lower()}, then=Value(1.0 - i * 0.1)) for i, name in
+              enumerate(fields)),
+            default=Value(0.0),
+            output_field=FloatField(),
+        )  # fmt: skip
+    return queryset.filter(contains).annotate(rank=exact + position / Value(float(len(words))))
 
 
 def _best(queryset: QuerySet, key: str) -> QuerySet:
@@ -129,7 +142,7 @@ def _datasets(user, query: str) -> list[Hit]:
     rows = _ranked(
         visible(user, Dataset.objects.select_related("system"), ("system",)),
         query,
-        ("name", "description"),
+        ("name", "description", "system__key"),
         "name",
     )
     return [
@@ -145,7 +158,7 @@ def _fields(user, query: str) -> list[Hit]:
             user, Field.objects.select_related("dataset__system"), ("dataset", "dataset__system")
         ),
         query,
-        ("name", "description"),
+        ("name", "description", "dataset__name", "dataset__system__key"),
         "name",
     )
     return [
