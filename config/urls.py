@@ -16,17 +16,20 @@ def favicon(request):
     return redirect(static("core/favicon.svg"), permanent=True)
 
 
+# The order is the order URLs are tried in: the CDP's consult (its hot path) and health first.
 api_v1 = [
     path("health/", HealthView.as_view(), name="health"),
+    path("consult/", include("consult.api.urls")),
     path("", include("core.api.urls")),
     path("catalog/", include("catalog.api.urls")),
     path("lineage/", include("lineage.api.urls")),
     path("governance/", include("governance.api.urls")),
-    path("consult/", include("consult.api.urls")),
     path("vendors/", include("vendors.api.urls")),
 ]
 
 urlpatterns = [
+    # Machines first: an API request is resolved before the pages' patterns are tried.
+    path("api/v1/", include(api_v1)),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -38,7 +41,6 @@ urlpatterns = [
     path("", include("consult.urls")),
     path("admin/", admin.site.urls),
     path("api-auth/", include("rest_framework.urls")),
-    path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]
