@@ -12,6 +12,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
+from django.utils.translation import ngettext
 from guardian.models import GroupObjectPermission
 from guardian.shortcuts import assign_perm, remove_perm
 
@@ -38,7 +39,15 @@ from governance.workflow import (
     transition,
 )
 from vendors import adapters
-from vendors.choices import Activity, ChangeKind, NoticeStatus, SlaMetric, Unit, VersionStatus
+from vendors.choices import (
+    Activity,
+    ChangeKind,
+    NoticeStatus,
+    ResponseUnit,
+    SlaMetric,
+    Unit,
+    VersionStatus,
+)
 from vendors.models import (
     ChangeNotice,
     ContractVersion,
@@ -398,10 +407,10 @@ def contract_rows(version: ContractVersion) -> list[dict]:
         (N_("Replay"), version.replay_procedure),
         (N_("Who is told"), _notify(version)),
         *(
-            (f"Escalation level {e.level}", _escalation_text(e))
+            (_("Escalation level %(n)s") % {"n": e.level}, _escalation_text(e))
             for e in version.escalation.select_related("contact")
         ),
-        (N_("Schema-change notice"), f"{version.schema_change_notice_days} days"
+        (N_("Schema-change notice"), _("%(n)s days") % {"n": version.schema_change_notice_days}
          if version.schema_change_notice_days is not None else ""),
         (N_("In force"), _period(version)),
     ]  # fmt: skip
@@ -419,29 +428,52 @@ def _retries(version) -> str:
     if version.retry_attempts is None:
         return ""
     backoff = f", {version.retry_backoff}" if version.retry_backoff else ""
-    return f"{version.retry_attempts} attempt(s){backoff}"
+    attempts = ngettext("%(n)s attempt", "%(n)s attempts", version.retry_attempts) % {
+        "n": version.retry_attempts
+    }
+    return attempts + backoff
 
 
 def _notify(version) -> str:
     if not version.notify_party:
         return ""
     within = version.notify_within_minutes
-    return version.notify_party + (f", within {within} minutes" if within is not None else "")
+    if within is None:
+        return version.notify_party
+    return _("%(party)s within %(minutes)s minutes") % {
+        "party": version.notify_party,
+        "minutes": within,
+    }
 
 
 def _escalation_text(level) -> str:
-    who = level.contact_label
-    unit = level.response_unit
-    if level.response_time == 1:
-        unit = unit.removesuffix("s")  # 1 day, not 1 days
-    return f"{who}, responds within {level.response_time} {unit}"
+    n, unit, who = level.response_time, level.response_unit, level.contact_label
+    if n is None:
+        return who
+    if unit == ResponseUnit.MINUTES:
+        text = ngettext(
+            "%(who)s, responds within %(n)s minute", "%(who)s, responds within %(n)s minutes", n
+        )
+    elif unit == ResponseUnit.HOURS:
+        text = ngettext(
+            "%(who)s, responds within %(n)s hour", "%(who)s, responds within %(n)s hours", n
+        )
+    elif unit == ResponseUnit.DAYS:
+        text = ngettext(
+            "%(who)s, responds within %(n)s day", "%(who)s, responds within %(n)s days", n
+        )
+    else:
+        return who
+    return text % {"who": who, "n": n}
 
 
 def _period(version) -> str:
     start, end = version.effective_from, version.effective_until
     if start and end:
-        return f"{start} to {end}"
-    return f"from {start}" if start else (f"until {end}" if end else "")
+        return _("%(start)s to %(end)s") % {"start": start, "end": end}
+    if start:
+        return _("from %(start)s") % {"start": start}
+    return _("until %(end)s") % {"end": end} if end else ""
 
 
 register(ContractWorkflow())

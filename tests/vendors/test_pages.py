@@ -9,7 +9,7 @@ import datetime
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core.audit import Actor
 from tests.vendors.helpers import VendorTestCase
@@ -249,3 +249,27 @@ class OdcsTests(PageTestCase):
         self.assertEqual(self.pos_contract.versions.count(), 1)
         self.assertContains(self.upload("not: [yaml"), "nothing", status_code=400)
         self.assertEqual(IntegrationContract.objects.count(), 2)
+
+
+class ReviewRowsInTheReadersLanguageTests(PageTestCase):
+    """The rows a contract's review shows are sentences in the reader's language (the API's
+    are English)."""
+
+    def rows(self, language: str) -> dict[str, str]:
+        with translation.override(language):
+            subject = services.ContractWorkflow().describe(self.pos_v1)
+        return {row["label"]: row["value"] for row in subject["proposed"]}
+
+    def test_english_rows_say_one_hour_not_one_hours(self):
+        rows = self.rows("en")
+        self.assertEqual(rows["Escalation level 1"], "Pat Desk, responds within 1 hour")
+        self.assertEqual(rows["Escalation level 2"], "Store IT manager, responds within 4 hours")
+        self.assertEqual(rows["Retries"], "3 attempts, 15 minutes, doubling")
+        self.assertEqual(rows["Who is told"], "Data Platform on-call within 30 minutes")
+        self.assertEqual(rows["Schema-change notice"], "30 days")
+
+    def test_traditional_chinese_rows_are_written_in_chinese(self):
+        rows = self.rows("zh-hant")
+        self.assertEqual(rows["第 1 層升級"], "Pat Desk，1 小時內回應")
+        self.assertEqual(rows["Retries"], "重試 3 次, 15 minutes, doubling")
+        self.assertEqual(rows["Schema-change notice"], "30 天")
