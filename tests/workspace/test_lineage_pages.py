@@ -82,6 +82,11 @@ class ExplorerTests(LineageTestCase):
         self.assertContains(response, 'href="/catalog/fields/dw:dw.customer.tier/"')
         self.assertContains(response, "/lineage/list.csv?")
 
+    def test_the_summary_counts_hops_in_words(self):
+        response = self.page(self.engineer, field="crm:public.contacts.tier", down=1, up=2)
+        self.assertContains(response, "upstream (within 2 hops)")
+        self.assertContains(response, "downstream (within 1 hop)")
+
     def test_a_dataset_walks_the_table_graph(self):
         page = self.page(self.engineer, dataset="crm:public.contacts")
         self.assertContains(page, 'href="/catalog/datasets/crm:public.contacts/"')
