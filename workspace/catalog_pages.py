@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from catalog.models import Dataset, Field, SourceSystem
 from consult.models import FieldClassification, Purpose
-from consult.services import caller
+from consult.services import subjects_of_many
 from consult.snapshot import get_snapshot
 from core.choices import Role
 from core.lookups import find
@@ -409,8 +409,9 @@ def decisions(user, field: Field) -> list[dict]:
     purposes = list(Purpose.objects.filter(active=True).order_by("key"))
     now = time.time()
     out = []
+    subjects_by_id = subjects_of_many(consumers)
     for consumer in consumers:
-        subjects = caller(consumer).subjects
+        subjects = subjects_by_id[consumer.pk]
         for purpose in purposes:
             result = snap.evaluate(subjects, purpose.key, field.ref, now).result
             out.append({"consumer": consumer, "purpose": purpose, "result": result})
