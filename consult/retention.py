@@ -80,7 +80,6 @@ def archive_decisions(actor: Actor, before: datetime.datetime, path: str | Path)
         # The rows to move, fixed by id: a decision logged meanwhile is newer and stays.
         rows = DecisionLog.objects.filter(at__lt=before).order_by("id")
         last = rows.values_list("id", flat=True).last()
-        digest = hashlib.sha256()
         count, first = 0, None
         partial = path.with_name(path.name + ".partial")
         try:
@@ -99,11 +98,12 @@ def archive_decisions(actor: Actor, before: datetime.datetime, path: str | Path)
                             count += 1
                 raw.flush()
                 os.fsync(raw.fileno())
-            digest.update(partial.read_bytes())
+            with open(partial, "rb") as written:
+                sha256 = hashlib.file_digest(written, "sha256").hexdigest()
             os.replace(partial, path)
         finally:
             partial.unlink(missing_ok=True)
-        archive = Archive(count, first, last, str(path), digest.hexdigest())
+        archive = Archive(count, first, last, str(path), sha256)
         if count:
             with connection.cursor() as cursor:
                 if connection.vendor == "postgresql":
