@@ -289,7 +289,8 @@ def subjects_of_many(users) -> dict[int, tuple[str, ...]]:
     rows = Group.user_set.through.objects.filter(user_id__in=groups)
     for user_id, group_id in rows.values_list("user_id", "group_id"):
         groups[user_id].append(group_id)
-    return {pk: (f"u:{pk}", *(f"g:{g}" for g in ids)) for pk, ids in groups.items()}
+    # Sorted, as caller() gives them: the snapshot memoises by the exact tuple.
+    return {pk: (f"u:{pk}", *(f"g:{g}" for g in sorted(ids))) for pk, ids in groups.items()}
 
 
 class Caller(NamedTuple):

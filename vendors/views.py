@@ -337,15 +337,17 @@ def _contract_page(request, contract, version, upload_problems=None, upload_form
     review = _open_review(version)
     if review is not None and not reviews_visible_to(user, reviews_of(version)).exists():
         review = None
-    draft = _draft(contract)
-    gaps = completeness_gaps(services.document_of(version)) if version else []
+    draft = next((v for v in versions if v.status == S.DRAFT), None)
+    # Gaps matter only while the version is a draft (what stands between it and Submit).
+    drafting = version is not None and version.status == S.DRAFT
+    gaps = completeness_gaps(services.document_of(version)) if drafting else []
     notices = contract.notices.select_related("filed_by", "responded_by").order_by("-created_at")
     context = {
         "contract": contract,
         "version": version,
         "versions": versions,
         "doc": document_context(version) if version else None,
-        "gaps": gaps if version and version.status == S.DRAFT else [],
+        "gaps": gaps,
         "review": review,
         "answer": _last_answer(version) if version else None,
         "draft": draft,

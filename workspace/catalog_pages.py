@@ -96,9 +96,10 @@ def _reads_policies(user) -> bool:
     return user.is_superuser or user.has_perm("consult.view_accesspolicy")
 
 
-def _job_filter(user) -> Q:
+def _job_filter(user) -> tuple[Q, bool]:
+    """The filter of the edges whose job the user may read, and whether it reads every job."""
     jobs = allowed_jobs(user)
-    return Q() if jobs is None else Q(job_id__in=jobs)
+    return (Q(), True) if jobs is None else (Q(job_id__in=jobs), False)
 
 
 # The index --------------------------------------------------------------------------------------
@@ -215,7 +216,7 @@ def dataset_page(request, ref: str):
         }
         for f in fields
     ]
-    jobs = _job_filter(user)
+    jobs, reads_all_jobs = _job_filter(user)
     into = list(
         DatasetEdge.objects.filter(jobs, target=dataset)
         .select_related("source__system", "job")
@@ -248,7 +249,7 @@ def dataset_page(request, ref: str):
             "system_url": system_url,
             "rows": rows,
             "reads_labels": _reads_labels(user),
-            "reads_all_lineage": allowed_jobs(user) is None,
+            "reads_all_lineage": reads_all_jobs,
             "jobs_in": _jobs_of(into),
             "jobs_out": _jobs_of(out_of),
             "upstream": _ends(into, "source", shown_ids),
@@ -328,7 +329,7 @@ def field_page(request, ref: str):
         definition = None
     if definition is not None:
         definition["status_label"] = VersionStatus(definition["status"]).label
-    jobs = _job_filter(user)
+    jobs, reads_all_jobs = _job_filter(user)
     edges = {
         "upstream": _edges(LineageEdge.objects.filter(jobs, target=field), "source", user),
         "downstream": _edges(LineageEdge.objects.filter(jobs, source=field), "target", user),
@@ -361,7 +362,7 @@ def field_page(request, ref: str):
             "overridden": overridden,
             "decisions": decisions(user, field) if _reads_policies(user) else None,
             "edges": edges,
-            "reads_all_lineage": allowed_jobs(user) is None,
+            "reads_all_lineage": reads_all_jobs,
             "owners": owners,
             "team": field.dataset.system.owning_team,
             "contracts": _contracts(user, Q(fields=field) | Q(datasets=field.dataset_id)),
