@@ -23,7 +23,7 @@ from pathlib import Path
 from django.db import connection, transaction
 
 from consult.models import DecisionChange, DecisionLog
-from core.audit import Actor, current_catalog_version
+from core.audit import Actor, current_catalog_version, jsonable
 from core.choices import ChangeAction
 from core.errors import Conflict, Invalid
 from core.models import ChangeRecord
@@ -64,10 +64,6 @@ class Archive:
         }
 
 
-def _jsonable(value):
-    return value.isoformat() if isinstance(value, datetime.datetime) else value
-
-
 def archive_decisions(actor: Actor, before: datetime.datetime, path: str | Path) -> Archive:
     """Move the decisions logged before `before` into the file at `path` (gzip, one JSON object
     a line, oldest first). The file must not exist: an archive is never overwritten."""
@@ -91,7 +87,7 @@ def archive_decisions(actor: Actor, before: datetime.datetime, path: str | Path)
                             .values_list(*COLUMNS)
                             .iterator(chunk_size=BATCH)
                         ):
-                            record = dict(zip(COLUMNS, map(_jsonable, values), strict=True))
+                            record = dict(zip(COLUMNS, map(jsonable, values), strict=True))
                             line = json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
                             out.write(line.encode())
                             first = record["id"] if first is None else first

@@ -62,15 +62,16 @@ class Actor:
         )
 
 
-def _jsonable(value):
+def jsonable(value):
+    """A value as JSON can hold it (dates as ISO text, decimals and UUIDs as strings)."""
     if isinstance(value, datetime.datetime | datetime.date | datetime.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal | uuid.UUID):
         return str(value)
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     return value
 
 
@@ -78,7 +79,7 @@ def snapshot(obj: models.Model) -> dict:
     """A JSON-safe copy of a row's concrete fields (foreign keys as ids)."""
     data = {}
     for f in obj._meta.concrete_fields:
-        data[f.attname] = _jsonable(getattr(obj, f.attname))
+        data[f.attname] = jsonable(getattr(obj, f.attname))
     return data
 
 

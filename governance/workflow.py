@@ -495,13 +495,13 @@ def open_review(actor: Actor, obj) -> Review:
         if committee
         else 0
     )
+    summary = wf.summary(obj)
     if not approvers and members < rule.min_approvals:
         who = f"{committee} has {members} member(s) who may vote" if committee else "no committee"
         raise ValidationError(
-            f"Nobody can decide {wf.summary(obj)}: {who}, and {rule.min_approvals} approval(s) "
+            f"Nobody can decide {summary}: {who}, and {rule.min_approvals} approval(s) "
             "are needed. Add members to the committee or change its rule."
         )
-    summary = wf.summary(obj)
     review = Review.objects.create(
         content_type=ContentType.objects.get_for_model(obj),
         object_id=obj.pk,

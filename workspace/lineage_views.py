@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.errors import DomainError, NotFound
+from core.errors import DomainError
 from core.lookups import get_visible
 from core.pages import apply_error, breadcrumbs
 from lineage import queries
@@ -39,9 +39,7 @@ def _result(request, annotate: bool = True):
         return None
     try:
         return pages.explore(request.user, query, annotate=annotate)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
-    except DomainError as exc:  # a malformed reference: as if unknown, for a page
+    except DomainError as exc:  # unknown, or a malformed reference: as if unknown, for a page
         raise Http404(exc.message) from None
 
 
