@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime
 import re
+import zoneinfo
 
 import yaml
+from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -189,7 +191,9 @@ def test_a_change_notice_inside_the_notice_period_is_flagged_in_words(open_page)
     page = open_page("victor")
     page.goto(f"/vendors/contracts/{POS}/")
     page.get_by_role("link", name="File a change notice").click()
-    effective = timezone.localdate() + datetime.timedelta(days=12)
+    # Days are counted in the pages' time zone (Asia/Taipei): from 16:00 UTC it is tomorrow there.
+    today = timezone.localdate(timezone=zoneinfo.ZoneInfo(settings.PAGE_TIME_ZONE))
+    effective = today + datetime.timedelta(days=12)
     page.get_by_label("What changes, in a sentence").fill("Till 8.3 drops the payment method")
     page.get_by_label("Effective date").fill(effective.isoformat())
     page.get_by_label("Change", exact=True).first.select_option("removed")
