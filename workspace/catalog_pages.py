@@ -27,6 +27,7 @@ from core.lookups import find
 from core.models import ChangeRecord
 from core.pages import breadcrumbs
 from core.permissions import readable_changes, visible
+from governance import subjects
 from governance.choices import VersionStatus
 from governance.models import FieldDefinition, Ownership
 from governance.permissions import definitions_visible_to, ownerships_visible_to
@@ -329,6 +330,13 @@ def field_page(request, ref: str):
         definition = None
     if definition is not None:
         definition["status_label"] = VersionStatus(definition["status"]).label
+        # Labelled and in words, as the glossary shows them (not attribute codes).
+        attributes = definition.get("attributes") or {}
+        definition["rows"] = [
+            (label, subjects.show(attributes[name], name))
+            for name, label in subjects.DEFINITION_LABELS.items()
+            if attributes.get(name) not in (None, "", [], {})
+        ]
     jobs, reads_all_jobs = _job_filter(user)
     edges = {
         "upstream": _edges(LineageEdge.objects.filter(jobs, target=field), "source", user),
