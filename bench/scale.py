@@ -16,6 +16,7 @@ policies and `--log-rows` decision-log rows; then serves it with gunicorn and me
     BENCH_SCALE_URL=postgres://postgres@127.0.0.1:5432/db_scale .venv/bin/python bench/scale.py
     .venv/bin/python bench/scale.py --fields 300000 --log-rows 10000000
     .venv/bin/python bench/scale.py --skip-build        # measure the catalog built last time
+    .venv/bin/python bench/scale.py --build-only        # build it, measure later
 
 The database named in BENCH_SCALE_URL is dropped and created again (unless --skip-build)."""
 
@@ -676,6 +677,7 @@ def main() -> None:
     parser.add_argument("--fields", type=int, default=100_000)
     parser.add_argument("--log-rows", type=int, default=1_000_000)
     parser.add_argument("--skip-build", action="store_true")
+    parser.add_argument("--build-only", action="store_true", help="build, measure nothing")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=8107)
     parser.add_argument("--hot", type=int, default=5_000, help="fields the CDP consults")
@@ -685,15 +687,20 @@ def main() -> None:
     parser.add_argument("--lineage", type=int, default=100, help="lineage queries")
     args = parser.parse_args()
     world = {}
+    # What the build made, kept beside the database it describes.
+    saved = f"/tmp/bench-scale-world-{URL.rsplit('/', 1)[1]}.json"
     if not args.skip_build:
         recreate_database()
     django_setup()
     if not args.skip_build:
         world = build(args.fields, args.log_rows)
-        with open("/tmp/bench-scale-world.json", "w") as f:
+        with open(saved, "w") as f:
             json.dump(world, f)
-    elif os.path.exists("/tmp/bench-scale-world.json"):
-        with open("/tmp/bench-scale-world.json") as f:
+        if args.build_only:
+            print(json.dumps(world))
+            return
+    elif os.path.exists(saved):
+        with open(saved) as f:
             world = json.load(f)
     report(args, world, measure(args, world))
 
