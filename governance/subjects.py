@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_noop as N_
 
 from governance.choices import DiscountTreatment, Domain, Grain, Sensitivity, TaxTreatment
@@ -52,8 +53,10 @@ def show(value, attribute: str = "") -> str:
         if set(value) <= {"min", "max"}:
             low, high = value.get("min"), value.get("max")
             if low is not None and high is not None:
-                return f"{low} to {high}"
-            return f"at least {low}" if low is not None else f"at most {high}"
+                return gettext("%(low)s to %(high)s") % {"low": low, "high": high}
+            if low is not None:
+                return gettext("at least %(low)s") % {"low": low}
+            return gettext("at most %(high)s") % {"high": high}
         return ", ".join(f"{k}: {show(v)}" for k, v in value.items())
     if isinstance(value, list | tuple):
         return ", ".join(show(v) for v in value)
