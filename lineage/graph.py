@@ -388,11 +388,14 @@ def on_cycles(pairs: Iterable[tuple[int, int]]) -> set[int]:
         targets.append(v)
     while sources:
         has_in, has_out = set(targets), set(sources)
-        keep = [i for i in range(len(sources)) if sources[i] in has_in and targets[i] in has_out]
-        if len(keep) == len(sources):
+        kept_sources, kept_targets = array("q"), array("q")
+        for u, v in zip(sources, targets, strict=True):
+            if u in has_in and v in has_out:
+                kept_sources.append(u)
+                kept_targets.append(v)
+        if len(kept_sources) == len(sources):
             break
-        sources = array("q", (sources[i] for i in keep))
-        targets = array("q", (targets[i] for i in keep))
+        sources, targets = kept_sources, kept_targets
     return set(sources) | set(targets)
 
 
