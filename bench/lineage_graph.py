@@ -1,5 +1,5 @@
-"""Stored lineage graph: 100,000 fields and 500,000 edges in the database, loaded into the
-per-process graph, then queried.
+"""Stored lineage graph: 100,000 fields and 500,000 edges in the database, walked there (one
+query per level of a walk, as the API does; nothing is loaded into the process).
 
     .venv/bin/python bench/lineage_graph.py                       # SQLite and PostgreSQL
     .venv/bin/python bench/lineage_graph.py --database sqlite --fields 20000
@@ -9,7 +9,8 @@ The synthetic warehouse has 10 layers of datasets (50 fields each); every field 
 dataset, like ETL built layer on layer. "Typical" fields are drawn from the first five layers,
 so they have several layers downstream.
 
-Targets (issue 3): 3-hop downstream p95 <= 20 ms, full downstream closure <= 0.5 s, load <= 20 s.
+Targets (issues 3 and 12): 3-hop downstream p95 <= 20 ms, full downstream closure <= 0.5 s, the
+first query within 2 s of start, memory that does not grow with the graph.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def percentile(values: list[float], p: float) -> float:
 def build(total_fields: int, total_edges: int, seed: int = 7) -> dict:
     """Write the synthetic graph with bulk_create; returns the field ids per layer."""
     from catalog.models import Dataset, Field, SourceSystem
-    from lineage.models import EtlJob, EtlJobVersion, GraphRevision, LineageEdge
+    from lineage.models import EtlJob, EtlJobVersion, LineageEdge
 
     rng = random.Random(seed)
     per_layer = max(1, total_fields // FIELDS_PER_DATASET // LAYERS)
@@ -121,7 +122,6 @@ def build(total_fields: int, total_edges: int, seed: int = 7) -> dict:
                 LineageEdge.objects.bulk_create(batch, batch_size=5000)
                 batch = []
     LineageEdge.objects.bulk_create(batch, batch_size=5000)
-    GraphRevision.objects.create(job_id=None)
     return {"ids": ids, "fields": len(fields), "edges": edges, "jobs": len(jobs)}
 
 
@@ -134,8 +134,8 @@ def run_one(kind: str, total_fields: int, total_edges: int, samples: int) -> dic
     tempfile.tempdir = tempfile.mkdtemp(prefix="bench-lineage-")
     teardown = setup(kind)
     try:
+        from lineage import adjacency
         from lineage import graph as g
-        from lineage.graphstore import GraphStore
 
         started = time.perf_counter()
         built = build(total_fields, total_edges)
@@ -143,31 +143,30 @@ def run_one(kind: str, total_fields: int, total_edges: int, samples: int) -> dic
 
         gc.collect()
         before = rss_bytes()
-        started = time.perf_counter()
-        graphs = GraphStore().current()
-        load_s = time.perf_counter() - started
-        gc.collect()
-        memory = rss_bytes() - before
-
         rng = random.Random(11)
         ids = built["ids"]
         typical = [rng.choice(rng.choice(ids[rng.randrange(LAYERS // 2)])) for _ in range(samples)]
+        started = time.perf_counter()
+        g.traverse(adjacency.fields(), [typical[0]], depth=3)
+        first_s = time.perf_counter() - started
         hop3, closure, sizes = [], [], []
         for node in typical:
             started = time.perf_counter()
-            g.traverse(graphs.fields, [node], depth=3)
+            g.traverse(adjacency.fields(), [node], depth=3)
             hop3.append(time.perf_counter() - started)
             started = time.perf_counter()
-            result = g.traverse(graphs.fields, [node])
+            result = g.traverse(adjacency.fields(), [node])
             closure.append(time.perf_counter() - started)
             sizes.append(len(result["results"]))
+        gc.collect()
+        memory = rss_bytes() - before
         return {
             "database": kind,
             "fields": built["fields"],
-            "edges": graphs.fields.number_of_edges(),
+            "edges": built["edges"],
             "jobs": built["jobs"],
             "write_s": write_s,
-            "load_s": load_s,
+            "first_s": first_s,
             "memory_mb": memory / 2**20,
             "hop3_p50_ms": median(hop3) * 1000,
             "hop3_p95_ms": percentile(hop3, 0.95) * 1000,
@@ -199,7 +198,7 @@ def main() -> None:
     print(f"bench/lineage_graph.py on {machine()}")
     print(f"{args.fields:,} fields, {edges:,} edges, {args.samples} typical fields queried")
     header = (
-        f"{'database':<9} {'write s':>8} {'load s':>7} {'mem MB':>7} {'3-hop p50/p95 ms':>17} "
+        f"{'database':<9} {'write s':>8} {'first s':>7} {'mem MB':>7} {'3-hop p50/p95 ms':>17} "
         f"{'closure p50/p95 ms':>19} {'closure size':>12}"
     )
     print(header)
@@ -210,12 +209,13 @@ def main() -> None:
         if r is None:
             continue
         print(
-            f"{kind:<9} {r['write_s']:>8.1f} {r['load_s']:>7.2f} {r['memory_mb']:>7.0f} "
+            f"{kind:<9} {r['write_s']:>8.1f} {r['first_s']:>7.3f} {r['memory_mb']:>7.0f} "
             f"{r['hop3_p50_ms']:>8.2f}/{r['hop3_p95_ms']:<8.2f} "
             f"{r['closure_p50_ms']:>9.1f}/{r['closure_p95_ms']:<9.1f} "
             f"{r['closure_median_size']:>12,.0f}"
         )
-    print("targets: load <= 20 s, 3-hop p95 <= 20 ms, full closure <= 500 ms")
+    print("targets: 3-hop p95 <= 20 ms, full closure <= 500 ms")
+    print("mem MB: how much the process grew over all the walks")
 
 
 if __name__ == "__main__":

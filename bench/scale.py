@@ -9,9 +9,11 @@ policies and `--log-rows` decision-log rows; then serves it with gunicorn and me
 - consult latency at a steady rate, without and with one catalog write per second (a field
   description, a system contact, a field label, a policy revoke, in turn), and the ratio;
 - the first consult after each kind of change, the change made through the services;
-- lineage through the API: 3-hop downstream and full closure;
+- lineage through the API: the first query of a worker, 3-hop downstream, full downstream
+  closure of a source field and full upstream closure of a mart field;
 - the decision log's first page for one field and one consumer, through the API;
-- resident memory of each worker after all of that.
+- resident memory of each worker after all of that;
+- the cycles of the whole graph, once, and memory after it.
 
     BENCH_SCALE_URL=postgres://postgres@127.0.0.1:5432/db_scale .venv/bin/python bench/scale.py
     .venv/bin/python bench/scale.py --fields 300000 --log-rows 10000000
@@ -604,6 +606,16 @@ def measure(args, world: dict) -> dict:
             sizes.append(json.loads(data)["downstream"]["count"])
         out["hop3"] = (pct(hops, 50), pct(hops, 95))
         out["closure"] = (pct(closure, 50), pct(closure, 95), statistics.median(sizes))
+        # Full upstream closure from mart fields (the widest upstream: every layer fans in).
+        marts = [f.ref for f in Field.objects.filter(dataset__name__startswith="s3.")
+                 .select_related("dataset__system").order_by("?")[:args.lineage]]  # fmt: skip
+        up = "/api/v1/lineage/graph/?field={}&direction=upstream"
+        closure, sizes = [], []
+        for ref in marts:
+            _, data, t = server.request("GET", up.format(ref), None, auth("bench-engineer"))
+            closure.append(t)
+            sizes.append(json.loads(data)["upstream"]["count"])
+        out["up_closure"] = (pct(closure, 50), pct(closure, 95), statistics.median(sizes))
 
         # The decision log's first page.
         log = {}
@@ -623,6 +635,13 @@ def measure(args, world: dict) -> dict:
                            "FROM consult_decisionlog")  # fmt: skip
             out["log_rows"], out["log_bytes"] = cursor.fetchone()
         out["rss_mb"] = server.worker_rss_mb()
+        # The whole-graph question, once: cycles (trimmed in SQL and in compact arrays, then
+        # networkx on what is left), and what it leaves in the worker that answered.
+        status, data, out["cycles_s"] = server.request(
+            "GET", "/api/v1/lineage/graph/cycles/", None, auth("bench-engineer"))  # fmt: skip
+        assert status == 200, status
+        out["cycles"] = json.loads(data)["count"]
+        out["rss_after_cycles_mb"] = server.worker_rss_mb()
     finally:
         server.stop()
     return out
@@ -651,6 +670,9 @@ def report(args, world, r) -> None:
         ("lineage full downstream closure p50 / p95",
          f"{r['closure'][0]:.0f} / {r['closure'][1]:.0f} ms "
          f"(median {r['closure'][2]:,.0f} fields)"),
+        ("lineage full upstream closure of a mart field p50 / p95",
+         f"{r['up_closure'][0]:.0f} / {r['up_closure'][1]:.0f} ms "
+         f"(median {r['up_closure'][2]:,.0f} fields)"),
         ("decision log, first page by field p50 / p95",
          f"{r['log']['field'][0]:.0f} / {r['log']['field'][1]:.0f} ms"),
         ("decision log, first page by consumer p50 / p95",
@@ -660,6 +682,9 @@ def report(args, world, r) -> None:
                               "per million rows, with indexes)"),
         ("worker resident memory after all of the above",
          " / ".join(f"{m:.0f} MB" for m in r["rss_mb"])),
+        ("lineage cycles, the whole graph (one request)",
+         f"{r['cycles_s']:.1f} s ({r['cycles']} cycles); worker memory after it "
+         + " / ".join(f"{m:.0f} MB" for m in r["rss_after_cycles_mb"])),
     ]  # fmt: skip
     print(f"bench/scale.py on {machine()}, PostgreSQL, gunicorn -w {args.workers}, "
           f"{time.strftime('%Y-%m-%d')}")  # fmt: skip

@@ -7,8 +7,6 @@ job version that produced them."""
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -261,8 +259,10 @@ class DatasetEdge(models.Model):
             ),
         ]
         indexes = [
-            # upstream of a dataset
+            # upstream of a dataset (a walk's level upstream)
             models.Index(fields=["target", "source"], name="datasetedge_target_idx"),
+            # downstream of a dataset (a walk's level downstream)
+            models.Index(fields=["source", "target"], name="datasetedge_source_idx"),
         ]
 
     def __str__(self) -> str:
@@ -270,22 +270,6 @@ class DatasetEdge(models.Model):
 
     def permission_parents(self):
         return [self.job]
-
-
-class GraphRevision(models.Model):
-    """One row per change to the stored graph, naming the job whose edges changed. The
-    in-process graph cache reads the newest row per request; the random token tells a row apart
-    from another with the same id written after a rollback."""
-
-    job_id = models.BigIntegerField(null=True, help_text="Changed job; null means 'everything'")
-    token = models.UUIDField(default=uuid.uuid4, editable=False)
-    at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["id"]
-
-    def __str__(self) -> str:
-        return f"{self.id} ({self.job_id})"
 
 
 class UnmappedNamespace(TimeStampedModel):

@@ -13,8 +13,9 @@ from catalog.models import Dataset, Field
 from catalog.refs import format_field_ref
 from core.lookups import get_visible
 from core.permissions import perm_name, visible
+from lineage import adjacency
 from lineage import graph as g
-from lineage import graphstore
+from lineage.adjacency import CHUNK
 from lineage.choices import ParseStatus
 from lineage.models import EtlJob, LineageEdge
 from lineage.parsing import ParseLimits
@@ -23,7 +24,6 @@ from lineage.services import Resolver, assess, edge_key, parse, plan
 # Systems whose fields are derived: a field there without upstream is an orphan.
 DERIVED_KINDS = (SystemKind.WAREHOUSE, SystemKind.MART)
 FIELD_PARENTS = ("dataset", "dataset__system")
-CHUNK = 900  # ids per IN (...): below SQLite's smallest variable limit
 
 
 def _chunks(ids):
@@ -91,19 +91,19 @@ def walk(
     jobs = allowed_jobs(user)
     limit = _cap(limit)
     walks, hidden = {}, {}
-    with graphstore.reading() as graphs:
-        graph = graphs.fields if is_field else graphs.datasets
-        for name in ("upstream", "downstream"):
-            if direction in (name, "both"):
-                options = {
-                    "upstream": name == "upstream",
-                    "depth": depth,
-                    "max_depth": settings.LINEAGE_MAX_DEPTH,
-                    "types": types,
-                    "jobs": jobs,
-                }
-                walks[name] = g.traverse(graph, [node.pk], limit=limit, **options)
-                hidden[name] = g.hidden(graph, [node.pk], **options)
+    # The walk and the count of what it hides read the same nodes: each once.
+    graph = g.cached(adjacency.fields() if is_field else adjacency.datasets())
+    for name in ("upstream", "downstream"):
+        if direction in (name, "both"):
+            options = {
+                "upstream": name == "upstream",
+                "depth": depth,
+                "max_depth": settings.LINEAGE_MAX_DEPTH,
+                "types": types,
+                "jobs": jobs,
+            }
+            walks[name] = g.traverse(graph, [node.pk], limit=limit, **options)
+            hidden[name] = g.hidden(graph, [node.pk], **options)
     nodes = {n for w in walks.values() for r in w["results"] for n in r["path"]}
     refs = (field_refs if is_field else dataset_refs)(nodes)
     keys = job_keys({j for w in walks.values() for r in w["results"] for j in r["jobs"]})
@@ -137,11 +137,9 @@ def paths(user, source: Field, target: Field, *, types: int, limit: int) -> dict
     limit = _cap(limit)
     jobs = allowed_jobs(user)
     options = {"max_depth": settings.LINEAGE_MAX_DEPTH, "types": types, "limit": limit}
-    with graphstore.reading() as graphs:
-        found = g.all_paths(graphs.fields, source.pk, target.pk, jobs=jobs, **options)
-        every = (
-            found if jobs is None else g.all_paths(graphs.fields, source.pk, target.pk, **options)
-        )
+    graph = g.cached(adjacency.fields())
+    found = g.all_paths(graph, source.pk, target.pk, jobs=jobs, **options)
+    every = found if jobs is None else g.all_paths(graph, source.pk, target.pk, **options)
     # Paths through jobs the caller may not read are counted (at least this many), not shown.
     hidden = max(0, len(every["paths"]) - len(found["paths"]))
     refs = field_refs({n for p in found["paths"] for n in p["nodes"]})
@@ -163,9 +161,10 @@ def cycles(user, *, types: int, limit: int) -> dict:
     limit = _cap(limit)
     jobs = allowed_jobs(user)
     options = {"max_length": settings.LINEAGE_MAX_DEPTH, "types": types, "limit": limit}
-    with graphstore.reading() as graphs:
-        found = g.cycles(graphs.fields, jobs=jobs, **options)
-        every = found if jobs is None else g.cycles(graphs.fields, **options)
+    # Only what may lie on a cycle is read whole (see lineage.graph.on_cycles).
+    graph = g.subgraph(adjacency.fields(), sorted(g.on_cycles(adjacency.cycle_pairs())))
+    found = g.cycles(graph, jobs=jobs, **options)
+    every = found if jobs is None else g.cycles(graph, **options)
     # Cycles through jobs the caller may not read are counted (at least this many), not shown.
     hidden = max(0, len(every["cycles"]) - len(found["cycles"]))
     refs = field_refs({n for c in found["cycles"] for n in c})
@@ -193,8 +192,8 @@ def orphans(user, *, system: str | None, types: int, limit: int) -> dict:
     ids = list(orphan_candidates(user, system).values_list("pk", flat=True))
     # Every job's lineage counts, also the jobs the caller may not read: a field fed only by
     # those is no orphan (its sources stay unnamed; the upstream walk counts them as hidden).
-    with graphstore.reading() as graphs:
-        found = g.orphans(graphs.fields, ids, types)
+    fed = adjacency.with_upstream(ids, types)
+    found = [n for n in ids if n not in fed]
     refs = field_refs(found[:limit])
     return {
         "count": len(found),
@@ -250,11 +249,11 @@ def check_change(
     report["edges_added"] = [_edge_view(e) for e in added]
     report["edges_removed"] = [_edge_view(e) for e in removed]
     changed = {e.target_id for e in [*added, *removed] if e.target_id}
-    with graphstore.reading() as graphs:
-        lost = _lost_lineage(graphs.fields, job, removed, proposed.values())
-        options = {"max_depth": settings.LINEAGE_MAX_DEPTH, "jobs": jobs}
-        downstream = g.traverse(graphs.fields, sorted(changed), **options)
-        hidden = g.hidden(graphs.fields, sorted(changed), **options)
+    graph = g.cached(adjacency.fields())
+    lost = _lost_lineage(graph, job, removed, proposed.values())
+    options = {"max_depth": settings.LINEAGE_MAX_DEPTH, "jobs": jobs}
+    downstream = g.traverse(graph, sorted(changed), **options)
+    hidden = g.hidden(graph, sorted(changed), **options)
     report["lineage_lost"] = [f.ref for f in lost]
     report["breaking"] = bool(lost)
     partial = downstream["partial"] or any(hidden.values())
@@ -283,6 +282,7 @@ def _lost_lineage(graph, job: EtlJob, removed, proposed) -> list[Field]:
     for edge in proposed:
         if edge.target_id:
             incoming[edge.target_id] = incoming.get(edge.target_id, 0) | g.TYPE_BITS[edge.type]
+    graph([e.target_id for e in removed if e.target_id], True)  # one read for all of them
     lost = {}
     for edge in removed:
         before = g.upstream_masks(graph, edge.target_id)

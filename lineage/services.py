@@ -32,7 +32,7 @@ from core.errors import PermissionDenied
 from core.permissions import user_can
 from core.services import create_object, update_object
 from lineage.choices import EdgeType, ParseStatus, VersionOrigin
-from lineage.models import DatasetEdge, EtlJob, EtlJobVersion, GraphRevision, LineageEdge
+from lineage.models import DatasetEdge, EtlJob, EtlJobVersion, LineageEdge
 from lineage.parsing import ParseLimits, ParserCrashed
 from lineage.parsing import pool as parse_pool
 from lineage.sql import QUERY, extract_lineage
@@ -165,7 +165,6 @@ def delete_job(actor: Actor, job: EtlJob) -> None:
         "dataset_edges": DatasetEdge.objects.filter(job=job).count(),
         "targets": sorted({e.target.ref for e in edges}),
     }
-    job_id = job.pk
     ends = set()
     for source_id, target_id in DatasetEdge.objects.filter(job=job).values_list(
         "source_id", "target_id"
@@ -177,7 +176,6 @@ def delete_job(actor: Actor, job: EtlJob) -> None:
     )
     job.delete()
     retire_unreferenced(actor, {e.source_id for e in edges} | {e.target_id for e in edges}, ends)
-    GraphRevision.objects.create(job_id=job_id)
 
 
 class JobService:
@@ -781,7 +779,6 @@ def _replace_edges(
     record_changes(actor, changes)
     old_fields = {e.source_id for e in old.values()} | {e.target_id for e in old.values()}
     retire_unreferenced(actor, old_fields, old_datasets)
-    GraphRevision.objects.create(job_id=job.pk)
 
 
 def retire_unreferenced(actor: Actor, field_ids: set[int], dataset_ids: set[int]) -> None:

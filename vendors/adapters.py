@@ -12,7 +12,7 @@ from catalog.models import SourceSystem
 from consult.models import DecisionLog
 from governance.choices import MappingStatus
 from governance.models import Committee, FieldMapping
-from lineage import graph, graphstore, queries
+from lineage import adjacency, graph, queries
 from lineage.models import EtlJob, LineageEdge
 
 # Governance ------------------------------------------------------------------------------
@@ -35,14 +35,14 @@ def system_owners(system: SourceSystem) -> set:
 
 
 # Lineage --------------------------------------------------------------------------------------
-# The per-process cached graph (lineage.graphstore) and its pure traversal.
+# The stored lineage graph (read from the database a level at a time) and its pure traversal.
 
 
 def downstream(field_ids: Iterable[int]) -> dict:
     """Fields downstream of `field_ids`: {"results": [{"field", "depth", "jobs"}], "partial",
     "available"} (the stored lineage graph is always there to ask)."""
     walk = graph.traverse(
-        graphstore.current().fields,
+        adjacency.fields(),
         list(field_ids),
         max_depth=settings.LINEAGE_MAX_DEPTH,
         limit=settings.LINEAGE_MAX_RESULTS,

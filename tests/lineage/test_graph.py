@@ -145,3 +145,62 @@ def test_reach_is_the_node_set_of_an_unlimited_walk():
     graph = build(*CHAIN)
     assert g.reach(graph, [1]) == nodes(g.traverse(graph, [1]))
     assert g.reach(graph, [1], cap=2, types=g.DIRECT) == {2, 3}
+
+
+def test_walks_read_one_whole_frontier_per_level():
+    graph = build(*CHAIN)
+    asked = []
+    memory = g.memory_reader(graph)
+
+    def read(frontier, upstream):
+        asked.append(sorted(frontier))
+        return memory(frontier, upstream)
+
+    assert g.traverse(read, [1]) == g.traverse(graph, [1])
+    assert asked == [[1], [2], [3, 6], [4, 7], [5]]
+    asked.clear()
+    g.traverse(read, [1], depth=2)  # a depth the caller chose: nothing read beyond it
+    assert asked == [[1], [2]]
+
+
+def test_a_cached_reader_reads_each_node_once():
+    graph = build(*CHAIN)
+    asked = []
+    memory = g.memory_reader(graph)
+
+    def read(frontier, upstream):
+        asked.extend(frontier)
+        return memory(frontier, upstream)
+
+    cached = g.cached(read)
+    g.traverse(cached, [1])
+    g.hidden(cached, [1], jobs=frozenset())
+    assert sorted(asked) == [1, 2, 3, 4, 5, 6, 7]
+
+
+def test_paths_read_only_the_nodes_between_the_two_ends():
+    graph = build((1, 2), (2, 4), (1, 3), (3, 4), (4, 5), (2, 8), (9, 4))
+    read_down = []
+    memory = g.memory_reader(graph)
+
+    def read(frontier, upstream):
+        if not upstream:
+            read_down.append(sorted(frontier))
+        return memory(frontier, upstream)
+
+    assert g.all_paths(read, 1, 4) == g.all_paths(graph, 1, 4)
+    assert read_down[-1] == [1, 2, 3, 4]  # the subgraph: not 8 (no way to 4), not 9, not 5
+
+
+def test_cycles_over_a_reader_look_only_at_what_trimming_leaves():
+    edges = [(1, 2), (2, 3), (3, 1), (3, 4), (5, 6), (6, 5), (0, 1), (4, 7)]
+    graph = build(*edges)
+    assert g.on_cycles([(u, v) for u, v in edges]) == {1, 2, 3, 5, 6}
+    assert g.on_cycles([(1, 2), (2, 3), (3, 4)]) == set()
+    pairs = [(u, v) for u, v in edges]
+    assert g.cycles(g.memory_reader(graph), pairs=pairs) == g.cycles(graph)
+
+
+def test_a_self_loop_is_a_cycle_and_survives_trimming():
+    assert g.on_cycles([(1, 1), (1, 2)]) == {1}
+    assert g.cycles(build((1, 1), (1, 2)))["cycles"] == [[1]]

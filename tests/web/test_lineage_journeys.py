@@ -209,7 +209,7 @@ def test_a_vendor_sees_only_what_its_contracts_allow_with_hidden_nodes_counted(o
 def _wide_graph(datasets: int, columns: int) -> str:
     """One field feeding datasets × columns columns directly, stored in bulk; its reference."""
     from catalog.models import Dataset, Field, SourceSystem
-    from lineage.models import EtlJob, EtlJobVersion, GraphRevision, LineageEdge
+    from lineage.models import EtlJob, EtlJobVersion, LineageEdge
 
     system = SourceSystem.objects.create(key="wide", name="Wide", kind="warehouse")
     source = Dataset.objects.create(system=system, name="src.one")
@@ -240,5 +240,4 @@ def _wide_graph(datasets: int, columns: int) -> str:
         ),
         batch_size=2000,
     )
-    GraphRevision.objects.create(job_id=job.pk)
     return root.ref

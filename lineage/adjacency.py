@@ -1,0 +1,98 @@
+"""The stored lineage graphs read from the database as lineage.graph asks for them: one query
+per level of a walk, nothing kept between requests. The field graph is LineageEdge, the table
+graph DatasetEdge; an edge's jobs are aggregated per (source, target) pair as lineage.graph
+describes. A change to stored edges is seen by the next query of every process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from django.db import connection
+
+from lineage import graph as g
+from lineage.models import DatasetEdge, LineageEdge
+
+CHUNK = 900  # ids per IN (...) on SQLite: below its smallest variable limit
+_MASK_SQL = f"CASE type WHEN 'DIRECT' THEN {g.DIRECT} ELSE {g.INDIRECT} END"
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _where_in(column: str, ids: list) -> Iterator[tuple[str, list]]:
+    """`column` among `ids`: one `= ANY(%s)` on PostgreSQL, IN lists of CHUNK ids elsewhere."""
+    if connection.vendor == "postgresql":
+        yield f"{column} = ANY(%s)", [ids]
+        return
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        yield f"{column} IN ({', '.join(['%s'] * len(chunk))})", chunk
+
+
+def _rows(model, column: str, ids: list[int]) -> Iterator[tuple[int, int, int, int]]:
+    """(source, target, job, mask) of the edges whose `column` is among `ids`, by job then id
+    (the order the walks meet neighbours in)."""
+    mask = _MASK_SQL if model is LineageEdge else str(g.DIRECT)
+    select = f"SELECT source_id, target_id, job_id, {mask} FROM {_table(model)}"
+    with connection.cursor() as cursor:
+        for where, params in _where_in(column, ids):
+            cursor.execute(f"{select} WHERE {where} ORDER BY job_id, id", params)
+            yield from cursor.fetchall()
+
+
+def reader(model) -> g.Reader:
+    def read(frontier: list[int], upstream: bool) -> g.Adjacency:
+        if not frontier:
+            return {}
+        column = "target_id" if upstream else "source_id"
+        return g.aggregate(_rows(model, column, list(frontier)), upstream=upstream)
+
+    return read
+
+
+def fields() -> g.Reader:
+    """The field (column) graph, read a frontier at a time."""
+    return reader(LineageEdge)
+
+
+def datasets() -> g.Reader:
+    """The dataset (table) graph."""
+    return reader(DatasetEdge)
+
+
+def with_upstream(ids: Iterable[int], types: int = g.ALL_TYPES) -> set[int]:
+    """Those of the fields `ids` that some edge of `types` feeds (any job's)."""
+    names = [name for name, bit in g.TYPE_BITS.items() if bit & types]
+    out: set[int] = set()
+    ids = list(ids)
+    if not ids or not names:
+        return out
+    typed = f"type IN ({', '.join(['%s'] * len(names))})"
+    with connection.cursor() as cursor:
+        for where, params in _where_in("target_id", ids):
+            cursor.execute(
+                f"SELECT DISTINCT target_id FROM {_table(LineageEdge)} WHERE {where} AND {typed}",
+                [*params, *names],
+            )
+            out.update(row[0] for row in cursor.fetchall())
+    return out
+
+
+def cycle_pairs() -> Iterator[tuple[int, int]]:
+    """The (source, target) pairs of the field graph that may lie on a cycle after a first trim
+    in SQL (a source something feeds, a target that feeds something), streamed: the rest of
+    the trimming is lineage.graph.on_cycles'."""
+    table = _table(LineageEdge)
+    sql = (
+        f"SELECT source_id, target_id FROM {table} "
+        f"WHERE source_id IN (SELECT target_id FROM {table}) "
+        f"AND target_id IN (SELECT source_id FROM {table})"
+    )
+    cursor = connection.chunked_cursor()
+    try:
+        cursor.execute(sql)
+        while batch := cursor.fetchmany(20000):
+            yield from batch
+    finally:
+        cursor.close()
