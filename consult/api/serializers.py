@@ -1,6 +1,7 @@
 """Consult serializers. The consult request is validated by the serializer the schema shows:
 the purpose must be known, each field a well-formed reference (an unknown but well-formed one
-is not an error: it is denied)."""
+is not an error: it is denied). The usual body is checked by `plain_consult_body` first, to the
+same values, without building the serializer; whatever it does not take, the serializer checks."""
 
 from __future__ import annotations
 
