@@ -216,7 +216,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def http_bench(kind: str, clients: int, duration: float, workers: int) -> dict:
+def http_bench(kind: str, clients: int, duration: float, workers: int, threads: int = 1) -> dict:
     from bench._django import setup
 
     teardown = setup(kind)
@@ -244,7 +244,8 @@ def http_bench(kind: str, clients: int, duration: float, workers: int) -> dict:
         env.pop("TEST_DATABASE_NAME", None)
         server = subprocess.Popen(
             [os.path.join(ROOT, ".venv", "bin", "gunicorn"), "config.wsgi", "-b",
-             f"127.0.0.1:{port}", "-w", str(workers), "--log-level", "warning"],
+             f"127.0.0.1:{port}", "-w", str(workers), "--log-level", "warning",
+             *(["-k", "gthread", "--threads", str(threads)] if threads > 1 else [])],
             cwd=ROOT, env=env, stderr=log,
         )  # fmt: skip
         for _ in range(100):
@@ -318,12 +319,12 @@ def http_bench(kind: str, clients: int, duration: float, workers: int) -> dict:
 def child(args) -> dict:
     if args.part == "inprocess":
         return in_process(args.rounds)
-    return http_bench(args.part, args.clients, args.duration, args.workers)
+    return http_bench(args.part, args.clients, args.duration, args.workers, args.threads)
 
 
 def run_child(part: str, args) -> dict | None:
     cmd = [sys.executable, __file__, "--child", part]
-    for name in ("rounds", "clients", "duration", "workers"):
+    for name in ("rounds", "clients", "duration", "workers", "threads"):
         cmd += [f"--{name}", str(getattr(args, name))]
     out = subprocess.run(cmd, capture_output=True, text=True)
     if out.returncode != 0:
@@ -341,6 +342,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--duration", type=float, default=5.0)
+    # Threads per worker (gunicorn's gthread worker): a request waiting on the database (the
+    # decision log's WAL flush) no longer holds its worker.
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -365,7 +369,8 @@ def main() -> None:
         r = run_child(kind, args)
         if not r:
             continue
-        print(f"\nHTTP on {kind}, gunicorn -w {args.workers}, {args.clients} clients, "
+        threads = f" --threads {args.threads}" if args.threads > 1 else ""
+        print(f"\nHTTP on {kind}, gunicorn -w {args.workers}{threads}, {args.clients} clients, "
               f"{args.duration:g} s each, 5,000 policies:")  # fmt: skip
         print(f"{'endpoint':<28} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
         for name in ("health", "consult_1", "consult_100", "consult_1000"):

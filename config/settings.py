@@ -255,6 +255,9 @@ API_WRITE_ATTEMPTS = int(os.environ.get("API_WRITE_ATTEMPTS", "3"))
 # for the write-ahead log to reach disk; 0 lets PostgreSQL acknowledge it before (still committed
 # and safe from a worker's death, but a database server crash may lose its last instants).
 CONSULT_LOG_SYNCHRONOUS_COMMIT = env_bool("CONSULT_LOG_SYNCHRONOUS_COMMIT", True)
+# PostgreSQL: the hot statements (the token query, the decision log's insert) are prepared once
+# per connection (core/db/postgresql/base.py). 0 behind a pooler that cannot carry them.
+DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
 
 # Lineage graph queries: the largest depth and result count a caller may ask for.
 LINEAGE_MAX_DEPTH = int(os.environ.get("LINEAGE_MAX_DEPTH", "50"))

@@ -27,6 +27,7 @@ from consult.api.serializers import (
     SetLabelSerializer,
     SqlErrorSerializer,
     WhatIfRequestSerializer,
+    plain_consult_body,
 )
 from consult.filtersets import AccessPolicyFilterSet, DecisionLogFilterSet
 from consult.models import (
@@ -71,17 +72,22 @@ class ConsultAuthentication:
         ]
 
 
-def consumer_request(request, serializer_class):
+def consumer_request(request, serializer_class, plain=None):
     """(caller, snapshot, validated body) of a consumer's request; who is not a consumer is
-    refused before the body is read."""
+    refused before the body is read. `plain(data, snapshot)`, when given, validates the usual
+    body faster, to exactly what the serializer would return, or returns None."""
     grants = getattr(request.auth, "grants", None)
     who = services.caller(request.user, grants=grants)
     if not who.allowed:
         raise PermissionDenied("Only consumer services consult.")
     snap = get_snapshot(grants.catalog_version if grants is not None else None)
-    body = serializer_class(data=request.data, context={"snapshot": snap})
-    body.is_valid(raise_exception=True)
-    return who, snap, body.validated_data
+    data = request.data
+    validated = plain(data, snap) if plain is not None else None
+    if validated is None:
+        body = serializer_class(data=data, context={"snapshot": snap})
+        body.is_valid(raise_exception=True)
+        validated = body.validated_data
+    return who, snap, validated
 
 
 class ConsultView(ConsultAuthentication, APIView):
@@ -91,7 +97,7 @@ class ConsultView(ConsultAuthentication, APIView):
 
     @extend_schema(request=ConsultRequestSerializer, responses=ConsultResponseSerializer)
     def post(self, request):
-        who, snap, data = consumer_request(request, ConsultRequestSerializer)
+        who, snap, data = consumer_request(request, ConsultRequestSerializer, plain_consult_body)
         body = services.consult(
             request.user,
             data["purpose"],
