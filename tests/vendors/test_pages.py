@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone, translation
@@ -20,6 +21,12 @@ from vendors.views import notice_period_words
 
 
 class PageTestCase(VendorTestCase):
+    def setUp(self):
+        super().setUp()
+        # What these tests compare with a page (days of notice, dates) is counted in the pages'
+        # time zone, as the pages count it: after 16:00 UTC it is already tomorrow in Taipei.
+        timezone.activate(settings.PAGE_TIME_ZONE)
+
     def page_client(self, user, language: str = "en") -> Client:
         client = Client(HTTP_ACCEPT_LANGUAGE=language)
         if user is not None:
