@@ -309,11 +309,13 @@ def about(object_kind: str, object_pk) -> models.Q:
     """The audit records about one object (`object_kind` stored as `app.model`, `object_pk`
     its id, either may be None for any): its own records and the records that name it among
     many (a bulk request's record per dataset names each field it touched)."""
-    own, linked = models.Q(), {}
+    wanted = {}
     if object_kind is not None:
-        own &= models.Q(object_type=object_kind)
-        linked["object_type"] = object_kind
+        wanted["object_type"] = object_kind
     if object_pk is not None:
-        own &= models.Q(object_id=str(object_pk))
-        linked["object_id"] = str(object_pk)
-    return own | models.Q(pk__in=ChangeLink.objects.filter(**linked).values("record_id"))
+        wanted["object_id"] = str(object_pk)
+    own = ChangeRecord.objects.filter(**wanted).order_by().values("id")
+    linked = ChangeLink.objects.filter(**wanted).order_by().values("record_id")
+    # One IN over a UNION, not an OR of two conditions: PostgreSQL then joins the few ids found
+    # by the two indexes to the records instead of testing every record against both.
+    return models.Q(pk__in=own.union(linked, all=True))
