@@ -44,7 +44,9 @@ def payload(system_index: int, datasets: int, fields_per_dataset: int) -> dict:
     }
 
 
-def run_one(kind: str, total_fields: int, datasets_total: int, rounds: int) -> dict:
+def run_one(
+    kind: str, total_fields: int, datasets_total: int, rounds: int, systems: int = 20
+) -> dict:
     from bench._django import median, setup
 
     teardown = setup(kind)
@@ -57,7 +59,7 @@ def run_one(kind: str, total_fields: int, datasets_total: int, rounds: int) -> d
         admin = get_user_model().objects.create_superuser("bench", "b@example.com", "x")
         client = APIClient()
         client.force_authenticate(admin)
-        systems_per_round = 20
+        systems_per_round = systems
         per_system_datasets = datasets_total // systems_per_round
         fields_per_dataset = total_fields // datasets_total
         api_rates, raw_rates, rerun_rates = [], [], []
@@ -180,10 +182,21 @@ def main() -> None:
     parser.add_argument("--fields", type=int, default=100_000)
     parser.add_argument("--datasets", type=int, default=2_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--systems",
+        type=int,
+        default=20,
+        help="bulk requests per round, one per system (1M fields: 200, to stay under the body "
+        "size limit)",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(run_one(args.database, args.fields, args.datasets, args.rounds)))
+        print(
+            json.dumps(
+                run_one(args.database, args.fields, args.datasets, args.rounds, args.systems)
+            )
+        )
         return
     from bench._django import machine, run_child
 
@@ -199,7 +212,12 @@ def main() -> None:
         r = run_child(
             __file__,
             kind,
-            {"fields": args.fields, "datasets": args.datasets, "rounds": args.rounds},
+            {
+                "fields": args.fields,
+                "datasets": args.datasets,
+                "rounds": args.rounds,
+                "systems": args.systems,
+            },
         )
         if r is None:
             continue
