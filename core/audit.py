@@ -18,7 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.choices import ChangeAction
-from core.models import CatalogVersion, ChangeRecord
+from core.models import CatalogVersion, ChangeLink, ChangeRecord
 
 
 @dataclass(frozen=True)
@@ -244,3 +244,78 @@ def record_changes(
             cursor.executemany(sql, rows[start : start + 5000])
     _notify(version, [(str(action), obj, before, after) for action, obj, before, after in changes])
     return len(rows)
+
+
+@dataclass
+class Group:
+    """One audit record standing for many changes made by one request: stored as a record about
+    `obj` with `before` and `after` as the caller summarises them, and linked (ChangeLink) to
+    each of `members`, so each member's history finds it by (object_type, object_id)."""
+
+    action: str
+    obj: models.Model
+    before: dict | None
+    after: dict | None
+    members: list[models.Model] = field(default_factory=list)
+
+
+def record_groups(
+    actor: Actor,
+    groups: Iterable[Group],
+    changes: Iterable[tuple[str, models.Model, dict | None, dict | None]],
+) -> int:
+    """Write one audit record per group and one link per member, with one catalog version
+    bump, in the caller's transaction; return the number of records. What is stored is the
+    summary; the listeners (`on_change`) still get `changes`, one (action, object, before,
+    after) per object changed, as record_changes gives them (consult needs each field's
+    columns before and after)."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        raise RuntimeError("record_groups must be called inside the change's transaction")
+    groups, changes = list(groups), list(changes)
+    if not groups:
+        return 0
+    version = bump_catalog_version()
+    at = timezone.now()
+    records = [_record(actor, str(g.action), g.obj, g.before, g.after, version) for g in groups]
+    for record in records:
+        record.at = at
+    if connection.features.can_return_rows_from_bulk_insert:
+        ChangeRecord.objects.bulk_create(records, batch_size=500)
+    else:
+        for record in records:
+            record.save()
+    links = [
+        (object_type(member), str(member.pk), record.pk)
+        for g, record in zip(groups, records, strict=True)
+        for member in g.members
+    ]
+    if links:
+        ops = connection.ops
+        sql = "INSERT INTO {} ({}, {}, {}) VALUES (%s, %s, %s)".format(
+            ops.quote_name(ChangeLink._meta.db_table),
+            ops.quote_name("object_type"),
+            ops.quote_name("object_id"),
+            ops.quote_name("record_id"),
+        )
+        with connection.cursor() as cursor:
+            for start in range(0, len(links), 5000):
+                cursor.executemany(sql, links[start : start + 5000])
+    _notify(version, [(str(action), obj, before, after) for action, obj, before, after in changes])
+    return len(records)
+
+
+def about(object_kind: str, object_pk) -> models.Q:
+    """The audit records about one object (`object_kind` stored as `app.model`, `object_pk`
+    its id, either may be None for any): its own records and the records that name it among
+    many (a bulk request's record per dataset names each field it touched)."""
+    wanted = {}
+    if object_kind is not None:
+        wanted["object_type"] = object_kind
+    if object_pk is not None:
+        wanted["object_id"] = str(object_pk)
+    own = ChangeRecord.objects.filter(**wanted).order_by().values("id")
+    linked = ChangeLink.objects.filter(**wanted).order_by().values("record_id")
+    # One IN over a UNION, not an OR of two conditions: PostgreSQL then joins the few ids found
+    # by the two indexes to the records instead of testing every record against both.
+    return models.Q(pk__in=own.union(linked, all=True))

@@ -122,6 +122,28 @@ class ChangeRecord(AppendOnlyModel):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_repr}"
 
 
+class ChangeLink(AppendOnlyModel):
+    """One more object a ChangeRecord is about. A bulk request writes one record per dataset,
+    naming the fields it created or changed inside it (core.audit.record_groups), and one link
+    per field, so "what happened to field X" finds the record by (object_type, object_id) as it
+    finds a field's own records. The primary key is the lookup: no id column, no second index."""
+
+    pk = models.CompositePrimaryKey("object_type", "object_id", "record")
+    object_type = models.CharField(max_length=100, help_text="app_label.model")
+    object_id = models.CharField(max_length=64)
+    record = models.ForeignKey(
+        ChangeRecord,
+        # Both are written once, together, in one transaction, and never removed.
+        on_delete=models.DO_NOTHING,
+        related_name="links",
+        db_constraint=False,
+        db_index=False,
+    )
+
+    def __str__(self) -> str:
+        return f"{self.object_type} {self.object_id} in record {self.record_id}"
+
+
 class CatalogVersion(models.Model):
     """A single counter bumped in the same transaction as every governed change. In-process
     caches (lineage graph, consult snapshot) compare it per request to know they are stale."""

@@ -7,18 +7,19 @@ caller may not read is a 404, whether it exists or not."""
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from catalog.history import field_history
 from catalog.models import Dataset, Field, SourceSystem
+from catalog.services import DATASET_ATTRS
 from consult.models import FieldClassification, Purpose
 from consult.services import subjects_of_many
 from consult.snapshot import get_snapshot
@@ -165,31 +166,49 @@ def system_page(request, key: str):
 def introspection_history(user, system: SourceSystem) -> list[dict]:
     """The runs of `catalog_introspect` on the system, from the audit trail (each run writes its
     changes with the reason "introspection of <key>"), newest first: when, who, how many
-    datasets and fields it changed, by action. Only rows the caller may read are counted."""
+    datasets and fields it changed, by action. Only rows the caller may read are counted.
+
+    A run writes one record per dataset it touched, counting its fields (`field_counts`,
+    catalog.services.bulk_audit); trails written before that hold one record per object."""
     records = readable_changes(
         user, ChangeRecord.objects.filter(reason=f"introspection of {system.key}")
     )
+    own = ExpressionWrapper(
+        Q(before__has_any_keys=list(DATASET_ATTRS)), output_field=BooleanField()
+    )
+    rows = (
+        records.order_by("-id")
+        .annotate(own=own)
+        .values_list("at", "actor_name", "object_type", "action", "after__field_counts",
+                     "after__status", "own")
+    )  # fmt: skip
     runs: dict[tuple, dict] = {}
-    rows = records.order_by("-id").values_list("at", "actor_name", "object_type", "action")
-    for at, actor, object_type, action in rows[:5000]:
+    for at, actor, object_type, action, counts, status, own_change in rows[:5000]:
         key = (at.replace(second=0, microsecond=0), actor)
-        run = runs.setdefault(key, {"at": key[0], "actor": actor, "counts": defaultdict(int)})
-        run["counts"][f"{object_type.rsplit('.', 1)[-1]}:{action}"] += 1
-    out = []
-    for run in list(runs.values())[:HISTORY_ROWS]:
-        counts = run["counts"]
-        out.append(
-            {
-                "at": run["at"],
-                "actor": run["actor"],
-                "datasets": sum(v for k, v in counts.items() if k.startswith("dataset:")),
-                "fields": sum(v for k, v in counts.items() if k.startswith("field:")),
-                "created": sum(v for k, v in counts.items() if k.endswith(":create")),
-                "updated": sum(v for k, v in counts.items() if k.endswith(":update")),
-                "removed": sum(v for k, v in counts.items() if k.endswith(":delete")),
-            }
-        )
-    return out
+        run = runs.setdefault(
+            key,
+            {"at": key[0], "actor": actor, "datasets": 0, "fields": 0,
+             "created": 0, "updated": 0, "removed": 0},
+        )  # fmt: skip
+        kind = object_type.rsplit(".", 1)[-1]
+        if kind == "dataset" and isinstance(counts, dict):
+            run["datasets"] += 1
+            run["fields"] += sum(counts.values())
+            for name in ("created", "updated", "removed"):
+                run[name] += counts.get(name, 0)
+            if action == "create":
+                run["created"] += 1
+            elif status == "removed":
+                run["removed"] += 1
+            elif own_change:
+                run["updated"] += 1
+            continue
+        if kind in ("dataset", "field"):
+            run[f"{kind}s"] += 1
+        done = {"create": "created", "update": "updated", "delete": "removed"}.get(action)
+        if done:
+            run[done] += 1
+    return list(runs.values())[:HISTORY_ROWS]
 
 
 # A dataset --------------------------------------------------------------------------------------
@@ -369,6 +388,9 @@ def field_page(request, ref: str):
             "labels": field_labels(user, [field]).get(field.pk, []),
             "overridden": overridden,
             "decisions": decisions(user, field) if _reads_policies(user) else None,
+            "history": field_history(user, field)
+            if user.has_perm("core.view_changerecord")
+            else None,
             "edges": edges,
             "reads_all_lineage": reads_all_jobs,
             "owners": owners,

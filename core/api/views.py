@@ -20,7 +20,7 @@ from core.api.serializers import (
     ChangeRecordSerializer,
     NewApiTokenSerializer,
 )
-from core.audit import Actor, audit_names
+from core.audit import Actor, about, audit_names
 from core.choices import ChangeAction
 from core.errors import Invalid, NotFound, PreconditionFailed
 from core.lookups import find
@@ -149,11 +149,16 @@ class HealthView(APIView):
 
 class ChangeRecordFilter(django_filters.FilterSet):
     object_type = django_filters.CharFilter(
-        method="filter_object_type",
+        method="filter_object",
         label="What kind of object: system, dataset, field, job, definition, mapping, policy, "
-        "contract, ... (an unknown kind is a 400 listing them)",
+        "contract, ... (an unknown kind is a 400 listing them). With `object_id`, the records "
+        "about that object: its own and those that name it among many (a bulk request writes "
+        "one record per dataset naming each field it created or changed)",
     )
-    object_id = django_filters.CharFilter()
+    object_id = django_filters.CharFilter(
+        method="filter_object",
+        label="The object's id: its own records and the records that name it among many",
+    )
     actor = django_filters.CharFilter(field_name="actor_name")
     action = django_filters.ChoiceFilter(choices=ChangeAction.choices)
     request_id = django_filters.CharFilter()
@@ -164,7 +169,18 @@ class ChangeRecordFilter(django_filters.FilterSet):
         model = ChangeRecord
         fields = ["object_type", "object_id", "actor", "action", "request_id", "since", "until"]
 
-    def filter_object_type(self, queryset, name, value):
+    def filter_object(self, queryset, name, value):
+        return queryset  # object_type and object_id are one condition: see filter_queryset
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        kind = self.form.cleaned_data.get("object_type") or None
+        pk = self.form.cleaned_data.get("object_id") or None
+        if kind is None and pk is None:
+            return queryset
+        return queryset.filter(about(self._stored_type(kind) if kind else None, pk))
+
+    def _stored_type(self, value: str) -> str:
         value = value.strip().lower()
         names = audit_names()
         # The stored `app.model` form, as each record shows it, is taken too.
@@ -174,7 +190,7 @@ class ChangeRecordFilter(django_filters.FilterSet):
                 "object_type",
                 f"Unknown object type {value!r}; choose one of: {', '.join(names)}.",
             )
-        return queryset.filter(object_type=stored)
+        return stored
 
 
 class ChangeRecordViewSet(viewsets.ReadOnlyModelViewSet):

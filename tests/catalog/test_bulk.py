@@ -105,10 +105,18 @@ class BulkUpsertTests(BulkTestCase):
         record = ChangeRecord.objects.get(
             id__gt=ChangeRecord.objects.order_by("id")[audit_before - 1].id
         )
+        # One record for the dataset, naming the field and only what changed in it.
         self.assertEqual(record.action, "update")
-        self.assertEqual(record.object_repr, "pos:sales.transactions.tax")
-        self.assertEqual(record.before["description"], "VAT")
-        self.assertEqual(record.after["description"], "Value-added tax, 5%")
+        self.assertEqual(record.object_repr, "pos:sales.transactions")
+        tax = self.field("sales.transactions", "tax").pk
+        self.assertEqual(record.before, {"fields": {"tax": {"id": tax, "description": "VAT"}}})
+        self.assertEqual(
+            record.after,
+            {
+                "fields": {"tax": {"id": tax, "description": "Value-added tax, 5%"}},
+                "field_counts": {"created": 0, "updated": 1, "removed": 0},
+            },
+        )
 
     def test_attributes_left_out_keep_their_values(self):
         self.bulk(PAYLOAD)
@@ -210,7 +218,13 @@ class BulkUpsertTests(BulkTestCase):
         audit_before = ChangeRecord.objects.count()
         self.bulk(PAYLOAD)
         records = ChangeRecord.objects.order_by("id")[audit_before:]
-        self.assertEqual(len(records), 5)  # 1 dataset and 4 fields created
+        # One record per dataset: sales.stores created with its 2 fields, and 2 fields created
+        # in sales.transactions.
+        self.assertEqual(len(records), 2)
+        self.assertEqual(
+            [(r.action, r.object_repr, r.after["field_counts"]["created"]) for r in records],
+            [("create", "pos:sales.stores", 2), ("update", "pos:sales.transactions", 2)],
+        )
         self.assertEqual({r.catalog_version for r in records}, {version + 1})
         self.assertEqual({r.actor_name for r in records}, {"engineer"})
         self.assertEqual(current_catalog_version(), version + 1)

@@ -60,7 +60,8 @@ class CatalogImportTests(TestCase):
 
     def test_every_import_write_is_audited_with_the_command_as_actor(self):
         run_import("good.yaml", "--reason", "initial load")
-        record = ChangeRecord.objects.filter(object_type="catalog.field").first()
+        record = ChangeRecord.objects.filter(object_type="catalog.dataset").first()
+        self.assertTrue(record.after["fields"])
         self.assertEqual(record.actor_name, "manage.py catalog_import")
         self.assertEqual(record.reason, "initial load")
 
