@@ -165,7 +165,9 @@ def link_created_objects(result, generator, request, public):
     whose GET answers the same component or its `...Detail` (`/jobs/{key}/submit/` answers an
     EtlJobVersion, `/lineage/versions/{id}/` an EtlJobVersionDetail). Paths
     under a detail path (`/{key}/submit/`, `/{key}/versions/{number}/`) are linked with the
-    same parameter; any further parameter is left to the client."""
+    same parameter; any further parameter is left to the client. A delete answering 2xx links to
+    the GET of the same path with the same parameter (`$request.path.<name>`): what it deleted
+    is then gone."""
     paths = result.get("paths", {})
     schemas = result.get("components", {}).get("schemas", {})
 
@@ -207,6 +209,21 @@ def link_created_objects(result, generator, request, public):
                     }
         if links:
             create["responses"]["201"]["links"] = dict(sorted(links.items()))
+
+    # A delete links to the detail of what it deleted, which then answers 404.
+    for detail, (name, _) in details.items():
+        delete, get = paths[detail].get("delete"), paths[detail].get("get")
+        if delete is None or get is None or "operationId" not in get:
+            continue
+        for code, response in delete.get("responses", {}).items():
+            if code.startswith("2"):
+                response["links"] = {
+                    get["operationId"]: {
+                        "operationId": get["operationId"],
+                        "parameters": {name: f"$request.path.{name}"},
+                        "description": f"The deleted object's detail (GET {detail}), now a 404.",
+                    }
+                }
     return result
 
 
