@@ -120,7 +120,7 @@ class DatasetSerializer(ValidatedModelSerializer):
     system = VisibleSystemField(slug_field="key")
     field_count = serializers.IntegerField(read_only=True, required=False)
     owners = serializers.ListField(
-        child=serializers.CharField(),
+        child=JsonStringField(),
         required=False,
         help_text="Owners as the tool that describes the dataset names them (e.g. dbt meta.owner)",
     )
