@@ -2,7 +2,9 @@
 HTTP through gunicorn on SQLite and PostgreSQL (one-field consults, 100- and 1,000-field
 batches) beside the same server's /api/v1/health/ under the same load (health and one-field
 consults alternate in turns of about a second); and the time from a policy change to the
-decision that reflects it.
+decision that reflects it. With cedarpy installed (requirements-bench.txt), Cedar decides the
+same questions in process as an outside reference (see print_cedar for what the translation of
+our policies covers).
 
     .venv/bin/python bench/consult.py                   # SQLite and PostgreSQL
     .venv/bin/python bench/consult.py --database sqlite --duration 3
@@ -162,13 +164,149 @@ def in_process(rounds: int) -> dict:
                 "warm_per_s": statistics.median(warm),
                 "decisions": {d: 0 for d in ("allow", "allow_with_obligations", "deny")},
             }
-            for ref in refs:
-                out[policies]["decisions"][
-                    snap.decide(subjects, PURPOSE, ref, now)[0]["decision"]
-                ] += 1
+            ours = {ref: snap.decide(subjects, PURPOSE, ref, now)[0]["decision"] for ref in refs}
+            for decision in ours.values():
+                out[policies]["decisions"][decision] += 1
+            try:
+                import cedarpy  # noqa: F401
+            except ImportError:
+                continue
+            out[policies]["cedar"] = cedar_bench(snap, refs, world["consumer"], now, rounds, ours)
         return out
     finally:
         teardown()
+
+
+# Cedar, an outside reference -----------------------------------------------------------------
+
+CEDAR_MISSING = "cedarpy not installed: pip install -r requirements-bench.txt"
+CEDAR_EVERY = 20  # Cedar decides every 20th field (500 of 10,000)
+# Our levels, most specific first (consult/policy.py SPECIFICITY), and the Cedar entity type a
+# policy at each level names.
+CEDAR_LEVELS = [("field", "Field"), ("definition", "Definition"),
+                ("classification", "Classification"), ("dataset", "Dataset"),
+                ("system", "System")]  # fmt: skip
+
+
+def cedar_quote(text: str) -> str:
+    return json.dumps(text)  # a Cedar string literal is a JSON one for these ids
+
+
+def cedar_policy(p) -> str:
+    """One approved AccessPolicy as a Cedar permit or forbid."""
+    principal = (f"principal == User::{cedar_quote(f'u:{p.consumer_id}')}" if p.consumer_id
+                 else f"principal in Group::{cedar_quote(f'g:{p.group_id}')}")  # fmt: skip
+    entity = dict(CEDAR_LEVELS)[p.resource_kind]
+    resource = f"resource in {entity}::{cedar_quote(p.resource_key)}"
+    conditions = []
+    if "*" not in p.purposes:
+        conditions.append(f"{json.dumps(sorted(p.purposes))}.contains(context.purpose)")
+    if p.valid_from:
+        conditions.append(f"context.now >= {int(p.valid_from.timestamp())}")
+    if p.valid_until:
+        conditions.append(f"context.now < {int(p.valid_until.timestamp())}")
+    when = f" when {{ {' && '.join(conditions)} }}" if conditions else ""
+    effect = "forbid" if p.effect == "deny" else "permit"
+    return f'{effect}({principal}, action == Action::"consult", {resource}){when};'
+
+
+def cedar_entities(snap, refs, user) -> list[dict]:
+    """The catalog as Cedar entities: a field in its dataset (in its system), its definition and
+    its classifications (lineage-propagated ones included, as the snapshot computed them); the
+    consumer in its groups."""
+
+    def uid(kind, key):
+        return {"type": kind, "id": key}
+
+    out, seen = [], set()
+
+    def add(kind, key, parents=()):
+        if (kind, key) not in seen:
+            seen.add((kind, key))
+            out.append({"uid": uid(kind, key), "attrs": {}, "parents": list(parents)})
+
+    for ref in refs:
+        entry = snap.entry(ref)
+        resources = dict(entry.resources)
+        parents = [uid("Dataset", resources["dataset"])]
+        if "definition" in resources:
+            parents.append(uid("Definition", resources["definition"]))
+            add("Definition", resources["definition"])
+        for label in entry.labels:
+            parents.append(uid("Classification", label))
+            add("Classification", label)
+        add("Field", entry.ref, parents)
+        add("Dataset", resources["dataset"], [uid("System", resources["system"])])
+        add("System", resources["system"])
+    groups = [f"g:{g}" for g in user.groups.values_list("pk", flat=True)]
+    for group in groups:
+        add("Group", group)
+    add("User", f"u:{user.pk}", [uid("Group", g) for g in groups])
+    return out
+
+
+def cedar_bench(snap, refs, user, now: float, rounds: int, ours: dict) -> dict:
+    """Decisions per second of Cedar (cedarpy) for the same consumer, purpose and fields:
+    by level (our precedence: one policy set per level, asked from the most specific down until
+    one has an applicable policy) and in one call (Cedar's own rule: any forbid wins)."""
+    import cedarpy
+
+    from consult.models import AccessPolicy
+
+    moment = int(now)
+    policies = list(AccessPolicy.objects.filter(status="approved").order_by("pk"))
+    levels = [
+        cedarpy.PolicySet.from_str(
+            "\n".join(cedar_policy(p) for p in policies if p.resource_kind == kind)
+            or 'forbid(principal, action, resource) when { false };'
+        )
+        for kind, _ in CEDAR_LEVELS
+    ]  # fmt: skip
+    flat = cedarpy.PolicySet.from_str("\n".join(cedar_policy(p) for p in policies))
+    entities = cedarpy.Entities.from_json_str(json.dumps(cedar_entities(snap, refs, user)))
+    principal = {"type": "User", "id": f"u:{user.pk}"}
+    context = {"purpose": PURPOSE, "now": moment}
+
+    def request(ref):
+        return {"principal": principal, "action": {"type": "Action", "id": "consult"},
+                "resource": {"type": "Field", "id": ref}, "context": context}  # fmt: skip
+
+    def by_level(refs):
+        decided, pending = {}, list(refs)
+        for level in levels:
+            if not pending:
+                break
+            results = cedarpy.is_authorized_batch([request(r) for r in pending], level, entities)
+            undecided = []
+            for ref, result in zip(pending, results, strict=True):
+                if result.allowed:
+                    decided[ref] = "allow"
+                elif result.diagnostics.reasons:
+                    decided[ref] = "deny"
+                else:
+                    undecided.append(ref)
+            pending = undecided
+        decided.update(dict.fromkeys(pending, "deny"))  # no applicable policy: deny by default
+        return decided
+
+    def one_call(refs):
+        results = cedarpy.is_authorized_batch([request(r) for r in refs], flat, entities)
+        return {ref: "allow" if r.allowed else "deny" for ref, r in zip(refs, results, strict=True)}
+
+    # Cedar evaluates every policy of the set for every request (no index), so at 5,000
+    # policies a decision takes milliseconds: a sample of the fields (every CEDAR_EVERY-th, all
+    # systems) and at most three rounds keep the run in minutes.
+    sample = refs[::CEDAR_EVERY]
+    out = {"policies": len(policies), "fields": len(sample)}
+    for name, run in (("by_level", by_level), ("one_call", one_call)):
+        speeds = []
+        for _ in range(min(rounds, 3)):
+            t0 = time.perf_counter()
+            decided = run(sample)
+            speeds.append(len(sample) / (time.perf_counter() - t0))
+        agree = sum(decided[r] == ("deny" if ours[r] == "deny" else "allow") for r in sample)
+        out[name] = {"per_s": statistics.median(speeds), "agree": agree}
+    return out
 
 
 # Over HTTP ---------------------------------------------------------------------------------
@@ -333,6 +471,36 @@ def run_child(part: str, args) -> dict | None:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def print_cedar(r: dict) -> None:
+    print(
+        "\nCedar (cedarpy), same consumer, purpose and policies, every "
+        f"{CEDAR_EVERY}th field, median of up to 3 rounds (ours: all fields, as above):"
+    )
+    if not all("cedar" in row for row in r.values()):
+        print(CEDAR_MISSING)
+        return
+    print(f"{'policies':>9} {'ours (evaluate)':>16} {'Cedar by level':>15} {'ours/Cedar':>11}"
+          f" {'agree':>7} {'Cedar 1 call':>13} {'agree':>7}")  # fmt: skip
+    for policies, row in r.items():
+        level, flat = row["cedar"]["by_level"], row["cedar"]["one_call"]
+        print(f"{int(policies):>9,} {row['cold_per_s']:>16,.0f} {level['per_s']:>15,.0f}"
+              f" {row['cold_per_s'] / level['per_s']:>10.1f}x {level['agree']:>7,}"
+              f" {flat['per_s']:>13,.0f} {flat['agree']:>7,}"
+              f"   of {row['cedar']['fields']:,}")  # fmt: skip
+    print("Translated: each approved policy as a permit/forbid on its consumer (User) or group\n"
+          "(Group), its resource (Field, or a field `in` its Definition, Classification, Dataset,\n"
+          "System), its purposes and validity window (in `when`); the catalog as entities (a\n"
+          "field's dataset in its system, its definition, its classifications as the snapshot\n"
+          "computed them, lineage-propagated ones included). Our precedence (the most specific\n"
+          "level with an applicable policy decides, a deny beating an allow there) as one policy\n"
+          "set per level asked from the most specific down; 'Cedar 1 call' is one policy set\n"
+          "under Cedar's own rule (any forbid wins), which differs from ours only where a more\n"
+          "specific allow meets a broader deny. Not translated: obligations (an allow with\n"
+          "obligations counts as an allow), what denies whatever the policies say (no approved\n"
+          "definition, unregistered field, untrusted upstream), aggregation that de-identifies,\n"
+          "the reasons. 'agree': Cedar's allow/deny equal to ours.")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -364,6 +532,7 @@ def main() -> None:
                   f"{row['warm_per_s']:>23,.0f}   {row['decisions']}")  # fmt: skip
         ratio = r["50"]["cold_per_s"] / r["5000"]["cold_per_s"]
         print(f"per-decision time at 5,000 policies / at 50: {ratio:.2f}x (evaluate)")
+        print_cedar(r)
     kinds = ["sqlite", "postgres"] if args.database == "both" else [args.database]
     for kind in kinds:
         r = run_child(kind, args)

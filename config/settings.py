@@ -224,6 +224,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The default hook (named enums), then links from each create to its object's operations.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.schema.link_created_objects",
+    ],
     # Several models have a `status` (or similar) with different choices: name each enum.
     "ENUM_NAME_OVERRIDES": {
         "CatalogStatusEnum": "catalog.choices.Status",

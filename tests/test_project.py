@@ -62,6 +62,48 @@ class OpenApiSchemaTests(TestCase):
             yaml.safe_load(generated), yaml.safe_load(committed), "docs/openapi.yaml is stale"
         )
 
+    def test_each_create_links_to_the_operations_on_what_it_created(self):
+        """core/api/schema.py link_created_objects: a create's 201 names the operations of the
+        object it made and the runtime expression of their path parameter."""
+        schema = yaml.safe_load((ROOT / "docs" / "openapi.yaml").read_text())
+        by_id = {
+            op["operationId"]: (method, path)
+            for path, item in schema["paths"].items()
+            for method, op in item.items()
+        }
+
+        def links(path):
+            responses = schema["paths"][path]["post"]["responses"]["201"]
+            return {
+                by_id[link["operationId"]]: link["parameters"]
+                for link in responses.get("links", {}).values()
+            }
+
+        systems = links("/api/v1/catalog/systems/")
+        self.assertEqual(
+            systems[("delete", "/api/v1/catalog/systems/{key}/")], {"key": "$response.body#/key"}
+        )
+        self.assertIn(("post", "/api/v1/catalog/systems/{key}/bulk/"), systems)
+        policies = links("/api/v1/consult/policies/")
+        self.assertEqual(
+            policies[("post", "/api/v1/consult/policies/{id}/submit/")],
+            {"id": "$response.body#/id"},
+        )
+        # A create answered by an object of another collection links to that collection.
+        submitted = links("/api/v1/lineage/jobs/{key}/submit/")
+        self.assertEqual(
+            submitted[("get", "/api/v1/lineage/versions/{id}/")], {"id": "$response.body#/id"}
+        )
+        self.assertNotIn(("get", "/api/v1/lineage/jobs/{key}/"), submitted)
+        # Every link names an operation of the schema, with every parameter it fills in its path.
+        for path, item in schema["paths"].items():
+            for link in (
+                item.get("post", {}).get("responses", {}).get("201", {}).get("links", {}).values()
+            ):
+                _, target = by_id[link["operationId"]]
+                for name in link["parameters"]:
+                    self.assertIn(f"{{{name}}}", target, (path, link))
+
 
 class RetailDemoTests(TestCase):
     def test_demo_loads_every_system_and_prints_users_with_working_tokens(self):

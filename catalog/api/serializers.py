@@ -48,7 +48,7 @@ class SourceSystemSerializer(ValidatedModelSerializer):
     key = SystemKeyField(max_length=50, validators=[system_key_validator])
     dataset_count = serializers.IntegerField(read_only=True, required=False)
     openlineage_namespaces = serializers.ListField(
-        child=serializers.CharField(max_length=500),
+        child=JsonStringField(max_length=500),
         required=False,
         help_text="OpenLineage dataset namespaces producers use for this system, e.g. "
         '["postgres://warehouse:5432"]; each names one system only.',
@@ -120,11 +120,11 @@ class DatasetSerializer(ValidatedModelSerializer):
     system = VisibleSystemField(slug_field="key")
     field_count = serializers.IntegerField(read_only=True, required=False)
     owners = serializers.ListField(
-        child=serializers.CharField(),
+        child=JsonStringField(),
         required=False,
         help_text="Owners as the tool that describes the dataset names them (e.g. dbt meta.owner)",
     )
-    tags = serializers.ListField(child=serializers.CharField(), required=False)
+    tags = serializers.ListField(child=JsonStringField(), required=False)
 
     class Meta:
         model = Dataset
@@ -192,7 +192,7 @@ class FieldSerializer(ValidatedModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="field-detail")
     ref = serializers.CharField(read_only=True)
     dataset = DatasetRefField()
-    tags = serializers.ListField(child=serializers.CharField(), required=False)
+    tags = serializers.ListField(child=JsonStringField(), required=False)
     tests = serializers.ListField(
         child=serializers.DictField(),
         read_only=True,

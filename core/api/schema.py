@@ -1,5 +1,7 @@
 """OpenAPI generation: every operation documents the shared error shape for its 4xx codes."""
 
+import re
+
 from django.core.exceptions import FieldDoesNotExist
 from drf_spectacular.extensions import (
     OpenApiAuthenticationExtension,
@@ -149,3 +151,80 @@ class StrictSerializerExtension(OpenApiSerializerExtension):
         if direction == "request":
             schema["additionalProperties"] = False
         return schema
+
+
+def link_created_objects(result, generator, request, public):
+    """drf-spectacular postprocessing hook: OpenAPI links from each create operation to the
+    operations on the object it created, so that clients (and Schemathesis's stateful phase)
+    know that the 201's `id` or `key` is the path parameter of the object's detail, update,
+    delete and workflow operations.
+
+    A create (POST answering 201 with an object) links to every operation under a detail path
+    `.../{name}/` whose parameter `name` is a property of the created object and which is
+    either its own collection's detail path (`/systems/` -> `/systems/{key}/`) or a detail path
+    whose GET answers the same component or its `...Detail` (`/jobs/{key}/submit/` answers an
+    EtlJobVersion, `/lineage/versions/{id}/` an EtlJobVersionDetail). Paths
+    under a detail path (`/{key}/submit/`, `/{key}/versions/{number}/`) are linked with the
+    same parameter; any further parameter is left to the client. A delete answering 2xx links to
+    the GET of the same path with the same parameter (`$request.path.<name>`): what it deleted
+    is then gone."""
+    paths = result.get("paths", {})
+    schemas = result.get("components", {}).get("schemas", {})
+
+    def component(operation, code):
+        content = operation.get("responses", {}).get(code, {}).get("content", {})
+        ref = content.get("application/json", {}).get("schema", {}).get("$ref", "")
+        return ref.rsplit("/", 1)[-1] or None
+
+    # Detail paths: ".../{name}/" with one parameter, and the component their GET answers.
+    details = {}
+    for path, operations in paths.items():
+        names = re.findall(r"\{([^}]+)\}", path)
+        if len(names) == 1 and path.endswith(f"{{{names[0]}}}/"):
+            details[path] = (names[0], component(operations.get("get", {}), "200"))
+
+    for path, operations in paths.items():
+        create = operations.get("post")
+        if create is None or "201" not in create.get("responses", {}):
+            continue
+        created = component(create, "201")
+        properties = schemas.get(created, {}).get("properties", {}) if created else {}
+        links = {}
+        for detail, (name, answers) in details.items():
+            if name not in properties:
+                continue
+            if detail != f"{path}{{{name}}}/" and answers not in (created, f"{created}Detail"):
+                continue
+            for target_path, target_operations in paths.items():
+                if not target_path.startswith(detail):
+                    continue
+                for method, target in target_operations.items():
+                    if method not in _METHODS or "operationId" not in target:
+                        continue
+                    links[target["operationId"]] = {
+                        "operationId": target["operationId"],
+                        "parameters": {name: f"$response.body#/{name}"},
+                        "description": f"The `{name}` of the created object is the "
+                        f"`{name}` of {method.upper()} {target_path}.",
+                    }
+        if links:
+            create["responses"]["201"]["links"] = dict(sorted(links.items()))
+
+    # A delete links to the detail of what it deleted, which then answers 404.
+    for detail, (name, _) in details.items():
+        delete, get = paths[detail].get("delete"), paths[detail].get("get")
+        if delete is None or get is None or "operationId" not in get:
+            continue
+        for code, response in delete.get("responses", {}).items():
+            if code.startswith("2"):
+                response["links"] = {
+                    get["operationId"]: {
+                        "operationId": get["operationId"],
+                        "parameters": {name: f"$request.path.{name}"},
+                        "description": f"The deleted object's detail (GET {detail}), now a 404.",
+                    }
+                }
+    return result
+
+
+_METHODS = {"get", "put", "patch", "delete", "post"}

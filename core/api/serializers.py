@@ -57,10 +57,36 @@ class MultipleChoiceField(ListsChoicesMixin, serializers.MultipleChoiceField):
     }
 
 
+class JsonStringField(serializers.CharField):
+    """A JSON string, not a number or boolean written where a string belongs."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            raise serializers.ValidationError("Must be a string.")
+        return super().to_internal_value(data)
+
+
+class JsonBooleanField(serializers.BooleanField):
+    """JSON true or false, not "yes" or 1."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            raise serializers.ValidationError("Must be true or false.")
+        return data
+
+
 # The base of every model serializer here: a model field with choices refuses a value with the
-# values it takes. (A comment, not a docstring: the schema would show it on every component.)
+# values it takes; text and boolean columns take JSON strings and JSON booleans only, as the
+# schema says (REST framework would turn 5 into "5" and 0 into false). (A comment, not a
+# docstring: the schema would show it on every component.)
 class ModelSerializer(serializers.ModelSerializer):
     serializer_choice_field = ChoiceField
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: JsonStringField,
+        models.TextField: JsonStringField,
+        models.BooleanField: JsonBooleanField,
+    }
 
 
 class StrictSerializer(serializers.Serializer):
@@ -80,24 +106,6 @@ class StrictSerializer(serializers.Serializer):
                     }
                 )
         return super().to_internal_value(data)
-
-
-class JsonStringField(serializers.CharField):
-    """A JSON string, not a number or boolean written where a string belongs."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            raise serializers.ValidationError("Must be a string.")
-        return super().to_internal_value(data)
-
-
-class JsonBooleanField(serializers.BooleanField):
-    """JSON true or false, not "yes" or 1."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, bool):
-            raise serializers.ValidationError("Must be true or false.")
-        return data
 
 
 class RefField(serializers.Field):
@@ -147,13 +155,6 @@ class ValidatedModelSerializer(ModelSerializer):
     same rules as the admin and the import commands (NetBox's ValidatedModelSerializer).
     Text and boolean columns take JSON strings and JSON booleans only, as the schema says
     (REST framework would turn 5 into "5" and 0 into false)."""
-
-    serializer_field_mapping = {
-        **serializers.ModelSerializer.serializer_field_mapping,
-        models.CharField: JsonStringField,
-        models.TextField: JsonStringField,
-        models.BooleanField: JsonBooleanField,
-    }
 
     def validate(self, attrs):
         attrs = super().validate(attrs)

@@ -70,6 +70,14 @@ def deny_unless(allowed: bool, message: str) -> None:
         raise PermissionDenied(message)
 
 
+def answer_as(request) -> str:
+    """`?as=json` (the default) or `?as=markdown`; any other value, empty included, is a 400."""
+    value = request.query_params.get("as", "json")
+    if value not in ("json", "markdown"):
+        raise Invalid.at("as", f"{value!r} is not one of: json, markdown.")
+    return value
+
+
 class EditableViewSet(WorkflowViewSet):
     """List, read, create and PATCH; writes go to services that take partial data and check
     who may do what with messages of their own, so the permission class only asks for a login."""
@@ -356,7 +364,7 @@ class ReviewViewSet(WorkflowViewSet):
         """One review: the proposal in full, the difference from what is in force, what it
         replaces, its conflicts, the rule and the progress. `?as=markdown` for a document."""
         review = self.get_object()
-        if request.query_params.get("as") == "markdown":
+        if answer_as(request) == "markdown":
             data = self.read_serializer(review).data
             return HttpResponse(review_markdown(data), content_type="text/markdown; charset=utf-8")
         return self.represent(review)
@@ -443,7 +451,7 @@ class CommitteeViewSet(EditableViewSet):
             f"Only members of {committee} see its agenda.",
         )
         data = reports.agenda(committee)
-        if request.query_params.get("as") == "markdown":
+        if answer_as(request) == "markdown":
             return HttpResponse(reports.agenda_markdown(data), content_type="text/markdown")
         return Response(data)
 

@@ -13,6 +13,7 @@ from tests.catalog.helpers import (
     add_dataset,
     add_field,
     dataset_url,
+    system_url,
 )
 from tests.personas import EndpointRulesMixin
 
@@ -130,6 +131,20 @@ class DatasetEndpointTests(EndpointRulesMixin, CatalogTestCase):
         self.assertIn("cannot move", body["message"])
         self.transactions.refresh_from_db()
         self.assertEqual(self.transactions.system_id, self.pos.pk)
+
+    def test_a_number_in_tags_owners_or_namespaces_is_400(self):
+        """Found by Schemathesis on PostgreSQL: [0] was stored as ["0"] where the schema says an
+        array of strings."""
+        response = self.as_(self.engineer).patch(
+            dataset_url("pos:sales.transactions"), {"tags": [0]}
+        )
+        self.assert_error(response, 400, path="tags[0]")
+        response = self.as_(self.engineer).patch(
+            dataset_url("pos:sales.transactions"), {"owners": [0]}
+        )
+        self.assert_error(response, 400, path="owners[0]")
+        response = self.as_(self.admin).patch(system_url("pos"), {"openlineage_namespaces": [0]})
+        self.assert_error(response, 400, path="openlineage_namespaces[0]")
 
     def test_discovered_flag_is_read_only(self):
         response = self.as_(self.engineer).patch(

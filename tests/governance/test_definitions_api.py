@@ -101,6 +101,16 @@ class DefinitionWriteTests(GovernanceTestCase):
         body = self.assert_error(response, 400, code="invalid", path="tax")
         self.assertIn("key", [e["path"] for e in body["errors"]])
 
+    def test_a_number_where_a_text_belongs_is_400(self):
+        """Found by the Schemathesis stateful phase: a number written for owning_team or unit was
+        stored as its text, where the schema says a string."""
+        response = self.as_(self.steward).post(
+            DEFINITIONS_URL, {**GROSS, "key": "numbers", "owning_team": 1.5, "unit": 0.1}
+        )
+        body = self.assert_error(response, 400, code="invalid")
+        self.assertEqual({e["path"] for e in body["errors"]}, {"owning_team", "unit"})
+        self.assertFalse(DefinitionVersion.objects.filter(definition__key="numbers").exists())
+
     def test_model_rules_are_400_too(self):
         response = self.as_(self.steward).post(
             DEFINITIONS_URL, {**GROSS, "key": "neg", "allowed_values": {"min": 5, "max": 1}}

@@ -143,6 +143,14 @@ class AgendaTests(GovernanceTestCase):
         self.assertIn("## Overdue recertifications (1)", out.getvalue())
         self.assertIn("order_amount_gross", out.getvalue())
 
+    def test_an_unknown_or_empty_as_is_400(self):
+        """Found by the Schemathesis stateful phase: `?as=` answered the JSON agenda."""
+        for value in ("", "pdf"):
+            with self.subTest(value=value):
+                response = self.as_(self.committee).get(self.agenda_url(self.board), {"as": value})
+                self.assert_error(response, 400, code="invalid", path="as")
+        self.ok(self.as_(self.committee).get(self.agenda_url(self.board), {"as": "json"}))
+
     def test_agenda_command_rejects_an_unknown_committee(self):
         from django.core.management.base import CommandError
 
