@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from array import array
 from bisect import bisect_left
-import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import NamedTuple
