@@ -65,7 +65,13 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        # Software rendering and no /dev/shm: a renderer that draws the lineage picture's canvas
+        # once crashed ("Target crashed") on a CI machine with the GPU path on.
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--disable-gpu", "--disable-dev-shm-usage"],
+        )
         yield chromium
         chromium.close()
 
