@@ -11,6 +11,7 @@ import re
 import time
 
 from django.contrib.auth import get_user_model
+from playwright.sync_api import Error as PlaywrightError
 
 from lineage import queries
 from lineage.models import EtlJob
@@ -72,7 +73,18 @@ def test_an_engineer_finds_where_the_lifetime_value_comes_from(open_page):
 
 
 def test_what_breaks_if_pos_amount_changes_picture_list_and_csv(open_page):
-    page = open_page("eric")
+    # Chromium's renderer has crashed ("Target crashed") in this journey in about one CI run in
+    # three since 2026-12-06, at different steps, with the GPU path on or off; not understood yet.
+    # A crash of the browser (never a failed assertion) gets one more try in a new page.
+    for attempt in (1, 2):
+        try:
+            return _pos_amount_journey(open_page("eric"))
+        except PlaywrightError as exc:
+            if "Target crashed" not in str(exc) or attempt == 2:
+                raise
+
+
+def _pos_amount_journey(page):
     page.goto(f"/lineage/?field={POS_AMOUNT}&up=0")
     page.get_by_role("link", name="One more hop downstream").click()
     page.wait_for_load_state()
