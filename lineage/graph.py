@@ -421,15 +421,6 @@ def upstream_of(
     }
 
 
-def has_upstream(
-    graph: nx.DiGraph | Reader,
-    node: int,
-    types: int = ALL_TYPES,
-    jobs: frozenset[int] | None = None,
-) -> bool:
-    return node in upstream_of(graph, [node], types, jobs)
-
-
 def orphans(
     graph: nx.DiGraph | Reader,
     candidates: Iterable[int],
