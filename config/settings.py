@@ -125,7 +125,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    "core.backends.OneQueryModelBackend",  # ModelBackend, its permissions read in one query
     "guardian.backends.ObjectPermissionBackend",
 ]
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user object; anonymous callers see nothing.
@@ -260,6 +260,11 @@ API_WRITE_ATTEMPTS = int(os.environ.get("API_WRITE_ATTEMPTS", "3"))
 # for the write-ahead log to reach disk; 0 lets PostgreSQL acknowledge it before (still committed
 # and safe from a worker's death, but a database server crash may lose its last instants).
 CONSULT_LOG_SYNCHRONOUS_COMMIT = env_bool("CONSULT_LOG_SYNCHRONOUS_COMMIT", True)
+# Consult's per-worker state (consult/snapshot.py): fields kept computed, decisions memoised, and
+# how many fields' entries are computed together (what a worker's memory peaks at).
+CONSULT_CACHE_FIELDS = int(os.environ.get("CONSULT_CACHE_FIELDS", "50000"))
+CONSULT_MEMO_ENTRIES = int(os.environ.get("CONSULT_MEMO_ENTRIES", "200000"))
+CONSULT_BUILD_CHUNK = int(os.environ.get("CONSULT_BUILD_CHUNK", "200"))
 # PostgreSQL: the hot statements (the token query, the decision log's insert) are prepared once
 # per connection (core/db/postgresql/base.py). 0 behind a pooler that cannot carry them.
 DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)

@@ -16,11 +16,11 @@ CHUNK = 900  # ids per IN (...) on SQLite: below its smallest variable limit
 _MASK_SQL = f"CASE type WHEN 'DIRECT' THEN {g.DIRECT} ELSE {g.INDIRECT} END"
 
 
-def _table(model) -> str:
+def table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def _where_in(column: str, ids: list) -> Iterator[tuple[str, list]]:
+def where_in(column: str, ids: list) -> Iterator[tuple[str, list]]:
     """`column` among `ids`: one `= ANY(%s)` on PostgreSQL, IN lists of CHUNK ids elsewhere."""
     if connection.vendor == "postgresql":
         yield f"{column} = ANY(%s)", [ids]
@@ -34,9 +34,9 @@ def _rows(model, column: str, ids: list[int]) -> Iterator[tuple[int, int, int, i
     """(source, target, job, mask) of the edges whose `column` is among `ids`, by job then id
     (the order the walks meet neighbours in)."""
     mask = _MASK_SQL if model is LineageEdge else str(g.DIRECT)
-    select = f"SELECT source_id, target_id, job_id, {mask} FROM {_table(model)}"
+    select = f"SELECT source_id, target_id, job_id, {mask} FROM {table(model)}"
     with connection.cursor() as cursor:
-        for where, params in _where_in(column, ids):
+        for where, params in where_in(column, ids):
             cursor.execute(f"{select} WHERE {where} ORDER BY job_id, id", params)
             yield from cursor.fetchall()
 
@@ -70,9 +70,9 @@ def with_upstream(ids: Iterable[int], types: int = g.ALL_TYPES) -> set[int]:
         return out
     typed = f"type IN ({', '.join(['%s'] * len(names))})"
     with connection.cursor() as cursor:
-        for where, params in _where_in("target_id", ids):
+        for where, params in where_in("target_id", ids):
             cursor.execute(
-                f"SELECT DISTINCT target_id FROM {_table(LineageEdge)} WHERE {where} AND {typed}",
+                f"SELECT DISTINCT target_id FROM {table(LineageEdge)} WHERE {where} AND {typed}",
                 [*params, *names],
             )
             out.update(row[0] for row in cursor.fetchall())
@@ -83,11 +83,11 @@ def cycle_pairs() -> Iterator[tuple[int, int]]:
     """The (source, target) pairs of the field graph that may lie on a cycle after a first trim
     in SQL (a source something feeds, a target that feeds something), streamed: the rest of
     the trimming is lineage.graph.on_cycles'."""
-    table = _table(LineageEdge)
+    edges = table(LineageEdge)
     sql = (
-        f"SELECT source_id, target_id FROM {table} "
-        f"WHERE source_id IN (SELECT target_id FROM {table}) "
-        f"AND target_id IN (SELECT source_id FROM {table})"
+        f"SELECT source_id, target_id FROM {edges} "
+        f"WHERE source_id IN (SELECT target_id FROM {edges}) "
+        f"AND target_id IN (SELECT source_id FROM {edges})"
     )
     cursor = connection.chunked_cursor()
     try:

@@ -7,15 +7,17 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import connection
 
 from catalog.choices import SystemKind
-from catalog.models import Dataset, Field
-from catalog.refs import format_field_ref
+from catalog.models import Dataset, Field, SourceSystem
+from catalog.refs import quote_column
 from core.lookups import get_visible
 from core.permissions import perm_name, visible
 from lineage import adjacency
 from lineage import graph as g
-from lineage.adjacency import CHUNK
+from lineage.adjacency import table as _table
+from lineage.adjacency import where_in
 from lineage.choices import ParseStatus
 from lineage.models import EtlJob, LineageEdge
 from lineage.parsing import ParseLimits
@@ -26,32 +28,44 @@ DERIVED_KINDS = (SystemKind.WAREHOUSE, SystemKind.MART)
 FIELD_PARENTS = ("dataset", "dataset__system")
 
 
-def _chunks(ids):
+def _key() -> str:
+    return connection.ops.quote_name("key")
+
+
+def _select_in(sql: str, column: str, ids) -> list[tuple]:
+    """The rows of `sql` (ending in WHERE) with `column` among `ids`: plain SQL on the primary
+    keys, no ORM (these run for every walk and every id in its answer)."""
+    rows: list[tuple] = []
     ids = list(ids)
-    for start in range(0, len(ids), CHUNK):
-        yield ids[start : start + CHUNK]
+    if not ids:
+        return rows
+    with connection.cursor() as cursor:
+        for where, params in where_in(column, ids):
+            cursor.execute(f"{sql} {where}", params)
+            rows += cursor.fetchall()
+    return rows
 
 
 def field_refs(ids) -> dict[int, str]:
-    out = {}
-    for chunk in _chunks(ids):
-        rows = Field.objects.filter(pk__in=chunk).values_list(
-            "pk", "dataset__system__key", "dataset__name", "name"
-        )
-        out.update({pk: format_field_ref(s, d, c) for pk, s, d, c in rows})
-    return out
+    # Fields first, then their (few) datasets: one join of all three lets PostgreSQL's planner
+    # hash every dataset of the catalog (5 ms at 20,000 datasets) for a page of fields.
+    fields = _select_in(f"SELECT id, dataset_id, name FROM {_table(Field)} WHERE", "id", ids)
+    datasets = dataset_refs({d for _, d, _ in fields})
+    return {pk: f"{datasets[d]}.{quote_column(name)}" for pk, d, name in fields}
 
 
 def dataset_refs(ids) -> dict[int, str]:
-    out = {}
-    for chunk in _chunks(ids):
-        rows = Dataset.objects.filter(pk__in=chunk).values_list("pk", "system__key", "name")
-        out.update({pk: f"{s}:{n}" for pk, s, n in rows})
-    return out
+    rows = _select_in(
+        f"SELECT d.id, s.{_key()}, d.name FROM {_table(Dataset)} d "
+        f"JOIN {_table(SourceSystem)} s ON s.id = d.system_id WHERE",
+        "d.id",
+        ids,
+    )
+    return {pk: f"{s}:{n}" for pk, s, n in rows}
 
 
 def job_keys(ids) -> dict[int, str]:
-    return dict(EtlJob.objects.filter(pk__in=list(ids)).values_list("pk", "key"))
+    return dict(_select_in(f"SELECT id, {_key()} FROM {_table(EtlJob)} WHERE", "id", ids))
 
 
 # Who may see what ----------------------------------------------------------------------------
@@ -67,11 +81,13 @@ def allowed_jobs(user) -> frozenset[int] | None:
 def find_field(user, ref, param: str = "field") -> Field:
     """The field `ref` (id or reference) names, if the user may see it: a 400 at `param` when
     malformed, a 404 when unknown or hidden."""
-    return get_visible(user, Field.objects.all(), ref, param=param, parent_paths=FIELD_PARENTS)
+    fields = Field.objects.select_related("dataset__system")  # its ref names both
+    return get_visible(user, fields, ref, param=param, parent_paths=FIELD_PARENTS)
 
 
 def find_dataset(user, ref, param: str = "dataset") -> Dataset:
-    return get_visible(user, Dataset.objects.all(), ref, param=param, parent_paths=("system",))
+    datasets = Dataset.objects.select_related("system")
+    return get_visible(user, datasets, ref, param=param, parent_paths=("system",))
 
 
 # Graph questions -----------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from governance.models import FieldDefinition, FieldMapping
 from governance.permissions import definitions_visible_to
 from lineage import graph as g
 from lineage import queries
+from lineage.adjacency import CHUNK
 from lineage.models import DatasetEdge, EtlJob, LineageEdge
 from vendors.choices import VersionStatus
 from vendors.models import ContractVersion, IntegrationContract
@@ -236,8 +237,8 @@ def _ids(kind: str, refs: list[str]) -> dict[str, int]:
         return {ref: pk for pk, ref in datasets.items() if ref in wanted}
     out: dict[str, int] = {}
     ids = list(datasets)
-    for start in range(0, len(ids), queries.CHUNK):
-        rows = Field.objects.filter(dataset_id__in=ids[start : start + queries.CHUNK])
+    for start in range(0, len(ids), CHUNK):
+        rows = Field.objects.filter(dataset_id__in=ids[start : start + CHUNK])
         for pk, dataset, name in rows.values_list("pk", "dataset_id", "name").iterator():
             ref = f"{datasets[dataset]}.{name}"
             if ref in wanted:
@@ -252,8 +253,8 @@ def _readable(user, kind: str, ids: set[int]) -> set[int]:
         queryset = visible(user, Dataset.objects.all(), ("system",))
     out: set[int] = set()
     listed = list(ids)
-    for start in range(0, len(listed), queries.CHUNK):
-        chunk = listed[start : start + queries.CHUNK]
+    for start in range(0, len(listed), CHUNK):
+        chunk = listed[start : start + CHUNK]
         out.update(queryset.filter(pk__in=chunk).values_list("pk", flat=True))
     return out
 
@@ -306,8 +307,8 @@ def _annotate(user, kind: str, rows: list[Row]) -> None:
 
 def _by_chunks(ids, query) -> list:
     out = []
-    for start in range(0, len(ids), queries.CHUNK):
-        out.extend(query(ids[start : start + queries.CHUNK]))
+    for start in range(0, len(ids), CHUNK):
+        out.extend(query(ids[start : start + CHUNK]))
     return out
 
 
