@@ -3,7 +3,7 @@ overrides and confirmations survive lineage rebuilds."""
 
 from __future__ import annotations
 
-from django.test import SimpleTestCase
+from django.test import SimpleTestCase, override_settings
 
 from consult.adapters import Edge
 from consult.propagation import (
@@ -166,3 +166,39 @@ class LineageChangeTests(ConsultTestCase):
         self.assertEqual(d["classifications"], ["pii.direct"])  # the old edge still propagates
         reason = next(r for r in d["reasons"] if r["code"] == "upstream_unapproved")
         self.assertIn("load_dim", reason["message"])
+
+
+class EntriesInChunksTests(ConsultTestCase):
+    """A worker computes the entries of a large consult a few hundred at a time
+    (CONSULT_BUILD_CHUNK); each entry is the one computed with every other field at once."""
+
+    def test_one_at_a_time_equals_all_at_once(self):
+        from catalog.models import Field
+        from consult.snapshot import build_entries, get_snapshot
+
+        ids = list(Field.objects.order_by("pk").values_list("pk", flat=True))
+        propagating = get_snapshot().propagating
+        self.assertTrue(propagating)
+        together = build_entries(ids, propagating)
+        alone = [e for i in ids for e in build_entries([i], propagating)]
+        self.assertEqual(together, alone)
+        # Labels inherited along lineage and untrusted upstream are there to compare.
+        self.assertTrue(any(label.path for e in together for label in e.labels.values()))
+        self.assertTrue(any(e.untrusted for e in together))
+
+    def test_a_consult_larger_than_a_chunk(self):
+        from consult import snapshot
+
+        refs = field_refs_of_world()
+        expected = self.consult(refs).json()["decisions"]
+        snapshot.clear()
+        with override_settings(CONSULT_BUILD_CHUNK=2):
+            response = self.consult(refs)
+        self.assertEqual(response.json()["decisions"], expected)
+        self.assertEqual(snapshot.get_snapshot().loaded, len(set(refs)))
+
+
+def field_refs_of_world() -> list[str]:
+    from catalog.models import Field
+
+    return [f.ref for f in Field.objects.select_related("dataset__system").order_by("pk")]
