@@ -70,7 +70,12 @@ def browser():
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=["--disable-gpu", "--disable-dev-shm-usage"],
+            # CHROMIUM_ARGS: more flags, e.g. "--enable-logging=stderr --v=0" to see a crash.
+            args=[
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                *os.environ.get("CHROMIUM_ARGS", "").split(),
+            ],
         )
         yield chromium
         chromium.close()
