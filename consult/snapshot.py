@@ -72,9 +72,10 @@ def memo_size() -> int:
     return settings.CONSULT_MEMO_ENTRIES
 
 
-@dataclass(frozen=True, slots=True)
-class Label:
-    """One classification on one field and how it got there."""
+class Label(NamedTuple):
+    """One classification on one field and how it got there. A tuple of plain values, so that
+    the cyclic garbage collector stops tracking it, and the dict of a field's labels with it:
+    a worker holds thousands of these (see config/wsgi.py)."""
 
     source: str  # assigned, confirmed, definition or propagated
     path: tuple[int, ...] = ()
@@ -89,13 +90,15 @@ class FieldEntry:
     resources: tuple[tuple[str, str], ...]  # (kind, key) a policy may name, minus classifications
     definition: DefinitionInfo | None = None
     definition_json: dict | None = None
-    owners: list = field(default_factory=list)
+    # Tuples rather than lists once built: a tuple of plain values leaves the cyclic garbage
+    # collector's sight, a list never does.
+    owners: tuple[dict, ...] | list = ()
     labels: dict[str, Label] = field(default_factory=dict)
     blockers: list = field(default_factory=list)  # reasons that deny whatever the policies say
     # Every (kind, key) a policy may name for this field, and the labels in order, built once.
     keys: tuple[tuple[str, str], ...] = ()
-    label_list: list[str] = field(default_factory=list)
-    untrusted: list[tuple[str, str]] = field(default_factory=list)  # (upstream ref, why)
+    label_list: tuple[str, ...] = ()
+    untrusted: tuple[tuple[str, str], ...] = ()  # (upstream ref, why)
     # This field and everything upstream of it along DIRECT edges, sorted: a change to any of
     # them may change this entry. A flat array (8 bytes an id) rather than a set of ints (about
     # 60): a mart field has hundreds of ancestors, and this was most of a hot field's memory.
@@ -579,9 +582,9 @@ def build_entries(ids: list[int], propagating: list[str]) -> list[FieldEntry]:
         if fid in definitions:
             entry.resources = (entry.resources[0], ("definition", d.key), *entry.resources[1:])
             entry.definition_json = _definition_json(d)
-            entry.owners = [dict(o) for o in d.owners]
+            entry.owners = tuple(dict(o) for o in d.owners)
         if team:
-            entry.owners.append({"role": "owning_team", "name": team})
+            entry.owners = (*entry.owners, {"role": "owning_team", "name": team})
 
     labels: dict[int, dict[str, Label]] = {}
     by_definition: dict[str, set[str]] = {}
@@ -632,11 +635,11 @@ def build_entries(ids: list[int], propagating: list[str]) -> list[FieldEntry]:
     for entry in wanted:
         entry.blockers = _blockers(entry.ref, entry.definition)
         entry.keys = entry.resources + tuple(("classification", c) for c in entry.labels)
-        entry.label_list = sorted(entry.labels)
-        entry.untrusted = [
+        entry.label_list = tuple(sorted(entry.labels))
+        entry.untrusted = tuple(
             (refs.get(f) or f"field #{f}", why)
             for f, why in untrusted_upstream(upstream, entry.id, problem)
-        ]
+        )
         entry.deps = array("q", sorted(_ancestors(upstream, entry.id)))
     return wanted
 
