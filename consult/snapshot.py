@@ -72,10 +72,10 @@ def memo_size() -> int:
     return settings.CONSULT_MEMO_ENTRIES
 
 
-class Label(NamedTuple):
-    """One classification on one field and how it got there. A tuple of plain values, so that
-    the cyclic garbage collector stops tracking it, and the dict of a field's labels with it:
-    a worker holds thousands of these (see config/wsgi.py)."""
+@dataclass(frozen=True, slots=True)
+class Label:
+    """One classification on one field and how it got there (one shared instance per source
+    for the labels without a path, `_LABELS`)."""
 
     source: str  # assigned, confirmed, definition or propagated
     path: tuple[int, ...] = ()
@@ -90,9 +90,9 @@ class FieldEntry:
     resources: tuple[tuple[str, str], ...]  # (kind, key) a policy may name, minus classifications
     definition: DefinitionInfo | None = None
     definition_json: dict | None = None
-    # Tuples rather than lists once built: a tuple of plain values leaves the cyclic garbage
-    # collector's sight, a list never does.
-    owners: tuple[dict, ...] | list = ()
+    # Tuples rather than lists: a tuple of plain values leaves the cyclic garbage collector's
+    # sight (see config/wsgi.py), a list never does.
+    owners: tuple[dict, ...] = ()
     labels: dict[str, Label] = field(default_factory=dict)
     blockers: list = field(default_factory=list)  # reasons that deny whatever the policies say
     # Every (kind, key) a policy may name for this field, and the labels in order, built once.

@@ -51,7 +51,8 @@ def field_refs(ids) -> dict[int, str]:
     # hash every dataset of the catalog (5 ms at 20,000 datasets) for a page of fields.
     fields = _select_in(f"SELECT id, dataset_id, name FROM {_table(Field)} WHERE", "id", ids)
     datasets = dataset_refs({d for _, d, _ in fields})
-    return {pk: f"{datasets[d]}.{quote_column(name)}" for pk, d, name in fields}
+    # (A dataset deleted between the two reads takes its fields with it, as the join would.)
+    return {pk: f"{datasets[d]}.{quote_column(name)}" for pk, d, name in fields if d in datasets}
 
 
 def dataset_refs(ids) -> dict[int, str]:
