@@ -215,11 +215,19 @@ class BulkAuditTests(CatalogTestCase):
         self.assertEqual(history[0]["changes"], [("data_type", "numeric(12,2)", "numeric(14,2)")])
         self.assertEqual(history[0]["bulk"], 2)  # amount and tax in sales.transactions
         self.assertIn(("data_type", None, "numeric(12,2)"), history[1]["changes"])
-        self.assertContains(response, "numeric(14,2)")
+        # Attributes and values in words, the code a hover away.
+        self.assertContains(
+            response, '<span title="data_type">Data type</span>: numeric(12,2) → numeric(14,2)'
+        )
         region = self.field("sales.stores", "region")
-        history = client.get(field_page(region)).context["history"]
+        response = client.get(field_page(region))
+        history = response.context["history"]
         self.assertEqual([h["action"] for h in history], ["create"])
         self.assertIn(("nullable", None, True), history[0]["changes"])
+        self.assertContains(response, '<span title="nullable">Nullable</span>: yes')
+        self.assertContains(response, '<span title="status">Status</span>: Active')
+        chinese = client.get(field_page(region), HTTP_ACCEPT_LANGUAGE="zh-TW")
+        self.assertContains(chinese, '<span title="nullable">可為空值</span>: 是')
         # Without the audit role there is no history to show.
         client.force_login(self.vendor)
         response = client.get(field_page(self.amount))
