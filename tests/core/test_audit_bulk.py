@@ -215,19 +215,20 @@ class BulkAuditTests(CatalogTestCase):
         self.assertEqual(history[0]["changes"], [("data_type", "numeric(12,2)", "numeric(14,2)")])
         self.assertEqual(history[0]["bulk"], 2)  # amount and tax in sales.transactions
         self.assertIn(("data_type", None, "numeric(12,2)"), history[1]["changes"])
-        # Attributes and values in words, the code a hover away.
+        # Attributes and values in words (the code in data-attribute, for scripts).
         self.assertContains(
-            response, '<span title="data_type">Data type</span>: numeric(12,2) → numeric(14,2)'
+            response,
+            '<span data-attribute="data_type">Data type</span>: numeric(12,2) → numeric(14,2)',
         )
         region = self.field("sales.stores", "region")
         response = client.get(field_page(region))
         history = response.context["history"]
         self.assertEqual([h["action"] for h in history], ["create"])
         self.assertIn(("nullable", None, True), history[0]["changes"])
-        self.assertContains(response, '<span title="nullable">Nullable</span>: yes')
-        self.assertContains(response, '<span title="status">Status</span>: Active')
+        self.assertContains(response, '<span data-attribute="nullable">Nullable</span>: yes')
+        self.assertContains(response, '<span data-attribute="status">Status</span>: Active')
         chinese = client.get(field_page(region), HTTP_ACCEPT_LANGUAGE="zh-TW")
-        self.assertContains(chinese, '<span title="nullable">可為空值</span>: 是')
+        self.assertContains(chinese, '<span data-attribute="nullable">可為空值</span>: 是')
         # Without the audit role there is no history to show.
         client.force_login(self.vendor)
         response = client.get(field_page(self.amount))
