@@ -133,6 +133,9 @@ def in_process(rounds: int) -> dict:
     try:
         from consult.services import subjects_of
         from consult.snapshot import get_snapshot
+        from core.process import settle
+
+        settle()  # as a gunicorn worker does (config/wsgi.py)
 
         out = {}
         world = build_world()

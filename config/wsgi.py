@@ -1,6 +1,5 @@
 """WSGI entry point for gunicorn: `gunicorn config.wsgi`."""
 
-import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -8,25 +7,6 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 application = get_wsgi_application()
 
+from core.process import settle  # noqa: E402  (Django is set up above)
 
-def _settle() -> None:
-    """Import what the first request would (every view, through the URL patterns), then move
-    everything the process holds so far out of the cyclic garbage collector's sight
-    (`gc.freeze()`): Django's modules, classes and functions live as long as the process, and a
-    full collection walked all of them, 60 ms at a time on a random request (measured with
-    `bench/scale.py`). Reference counting still frees what they let go of.
-
-    Then a young collection every 10,000 new objects rather than 700: a lineage answer or a
-    consult of many fields holds tens of thousands of objects for a few milliseconds, and with
-    collections every 700 of them they were promoted to the oldest generation while still in
-    use, setting off full collections (30 to 90 ms each, over consult's cache of hot fields):
-    six in 400 lineage requests, one at 10,000."""
-    from django.urls import get_resolver
-
-    get_resolver().url_patterns  # noqa: B018  (imports the views)
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(10_000, 10, 10)
-
-
-_settle()
+settle()  # the garbage collector out of the requests' way (core/process.py)
