@@ -9,6 +9,8 @@ from django.db import connection
 from django.db.models import OuterRef, Subquery
 
 from catalog.models import Dataset, Field, SourceSystem
+from core.db import chunks, select_in
+from core.db import table as _table
 from core.permissions import visible
 from governance.choices import MappingStatus
 from governance.models import EFFECTIVE_STATUSES, DefinitionVersion, FieldDefinition, FieldMapping
@@ -19,37 +21,6 @@ from governance.queries import (
 )
 from lineage.models import EtlJob, EtlJobVersion, LineageEdge
 from lineage.queries import field_refs  # noqa: F401  (consult reads field names through here)
-
-CHUNK = 900  # ids per IN (...): below SQLite's smallest variable limit
-
-
-def chunks(ids):
-    ids = list(ids)
-    for start in range(0, len(ids), CHUNK):
-        yield ids[start : start + CHUNK]
-
-
-def select_in(sql: str, ids, params=()) -> list[tuple]:
-    """Rows of `sql` for `ids`, whose last condition ends in `{ids}`: one `= ANY(array)` on
-    PostgreSQL (a thousand placeholders cost more to send than the query to run), IN (...) of
-    900 at a time elsewhere."""
-    ids = list(ids)
-    if not ids:
-        return []
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(sql.format(ids="= ANY(%s)"), [*params, ids])
-            return cursor.fetchall()
-        rows = []
-        for chunk in chunks(ids):
-            marks = ", ".join(["%s"] * len(chunk))
-            cursor.execute(sql.format(ids=f"IN ({marks})"), [*params, *chunk])
-            rows += cursor.fetchall()
-        return rows
-
-
-def _table(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
 
 
 def field_rows(ids) -> list[tuple]:

@@ -97,9 +97,32 @@ def on_change(listener):
     return listener
 
 
-def _notify(version: int, changes: list) -> None:
+def _notify(version: int, changes: Iterable) -> None:
+    """Tell the listeners of (action, object, before, after) changes, actions as plain strings."""
+    changes = [(str(action), obj, before, after) for action, obj, before, after in changes]
     for listener in _listeners:
         listener(version, changes)
+
+
+def _in_transaction(caller: str):
+    """The connection of the change's transaction; a RuntimeError outside one."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        raise RuntimeError(f"{caller} must be called inside the change's transaction")
+    return connection
+
+
+def _insert_many(connection, model, columns: list[str], rows: list[tuple]) -> None:
+    """Plain INSERTs of `rows` into `model`'s table, 5,000 to an executemany."""
+    ops = connection.ops
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        ops.quote_name(model._meta.db_table),
+        ", ".join(ops.quote_name(c) for c in columns),
+        ", ".join(["%s"] * len(columns)),
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 5000):
+            cursor.executemany(sql, rows[start : start + 5000])
 
 
 def bump_catalog_version() -> int:
@@ -178,14 +201,13 @@ def record_change(
     after: dict | None = None,
 ) -> ChangeRecord:
     """Write one audit record and bump the catalog version, in the caller's transaction."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("record_change must be called inside the change's transaction")
+    _in_transaction("record_change")
     version = bump_catalog_version()
     if after is None and action != ChangeAction.DELETE:
         after = snapshot(obj)
     record = _record(actor, str(action), obj, before, after, version)
     record.save()
-    _notify(version, [(str(action), obj, before, after)])
+    _notify(version, [(action, obj, before, after)])
     return record
 
 
@@ -196,9 +218,7 @@ def record_changes(
 
     Rows go in through one `executemany` rather than `bulk_create`: building a model instance per
     record was most of the cost of a bulk import (see bench/ingest.py)."""
-    connection = transaction.get_connection()
-    if not connection.in_atomic_block:
-        raise RuntimeError("record_changes must be called inside the change's transaction")
+    connection = _in_transaction("record_changes")
     changes = list(changes)
     if not changes:
         return 0
@@ -234,15 +254,8 @@ def record_changes(
         )
         for action, obj, before, after in changes
     ]
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        ops.quote_name(ChangeRecord._meta.db_table),
-        ", ".join(ops.quote_name(c) for c in columns),
-        ", ".join(["%s"] * len(columns)),
-    )
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), 5000):
-            cursor.executemany(sql, rows[start : start + 5000])
-    _notify(version, [(str(action), obj, before, after) for action, obj, before, after in changes])
+    _insert_many(connection, ChangeRecord, columns, rows)
+    _notify(version, changes)
     return len(rows)
 
 
@@ -269,9 +282,7 @@ def record_groups(
     summary; the listeners (`on_change`) still get `changes`, one (action, object, before,
     after) per object changed, as record_changes gives them (consult needs each field's
     columns before and after)."""
-    connection = transaction.get_connection()
-    if not connection.in_atomic_block:
-        raise RuntimeError("record_groups must be called inside the change's transaction")
+    connection = _in_transaction("record_groups")
     groups, changes = list(groups), list(changes)
     if not groups:
         return 0
@@ -290,18 +301,8 @@ def record_groups(
         for g, record in zip(groups, records, strict=True)
         for member in g.members
     ]
-    if links:
-        ops = connection.ops
-        sql = "INSERT INTO {} ({}, {}, {}) VALUES (%s, %s, %s)".format(
-            ops.quote_name(ChangeLink._meta.db_table),
-            ops.quote_name("object_type"),
-            ops.quote_name("object_id"),
-            ops.quote_name("record_id"),
-        )
-        with connection.cursor() as cursor:
-            for start in range(0, len(links), 5000):
-                cursor.executemany(sql, links[start : start + 5000])
-    _notify(version, [(str(action), obj, before, after) for action, obj, before, after in changes])
+    _insert_many(connection, ChangeLink, ["object_type", "object_id", "record_id"], links)
+    _notify(version, changes)
     return len(records)
 
 

@@ -9,36 +9,22 @@ from collections.abc import Iterable, Iterator
 
 from django.db import connection
 
+from core.db import select_in, table
 from lineage import graph as g
 from lineage.models import DatasetEdge, LineageEdge
 
-CHUNK = 900  # ids per IN (...) on SQLite: below its smallest variable limit
 _MASK_SQL = f"CASE type WHEN 'DIRECT' THEN {g.DIRECT} ELSE {g.INDIRECT} END"
 
 
-def table(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
-def where_in(column: str, ids: list) -> Iterator[tuple[str, list]]:
-    """`column` among `ids`: one `= ANY(%s)` on PostgreSQL, IN lists of CHUNK ids elsewhere."""
-    if connection.vendor == "postgresql":
-        yield f"{column} = ANY(%s)", [ids]
-        return
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        yield f"{column} IN ({', '.join(['%s'] * len(chunk))})", chunk
-
-
-def _rows(model, column: str, ids: list[int]) -> Iterator[tuple[int, int, int, int]]:
+def _rows(model, column: str, ids: list[int]) -> list[tuple[int, int, int, int]]:
     """(source, target, job, mask) of the edges whose `column` is among `ids`, by job then id
     (the order the walks meet neighbours in)."""
     mask = _MASK_SQL if model is LineageEdge else str(g.DIRECT)
-    select = f"SELECT source_id, target_id, job_id, {mask} FROM {table(model)}"
-    with connection.cursor() as cursor:
-        for where, params in where_in(column, ids):
-            cursor.execute(f"{select} WHERE {where} ORDER BY job_id, id", params)
-            yield from cursor.fetchall()
+    return select_in(
+        f"SELECT source_id, target_id, job_id, {mask} FROM {table(model)} "
+        f"WHERE {column} {{ids}} ORDER BY job_id, id",
+        ids,
+    )
 
 
 def reader(model) -> g.Reader:
@@ -64,19 +50,11 @@ def datasets() -> g.Reader:
 def with_upstream(ids: Iterable[int], types: int = g.ALL_TYPES) -> set[int]:
     """Those of the fields `ids` that some edge of `types` feeds (any job's)."""
     names = [name for name, bit in g.TYPE_BITS.items() if bit & types]
-    out: set[int] = set()
-    ids = list(ids)
-    if not ids or not names:
-        return out
+    if not names:
+        return set()
     typed = f"type IN ({', '.join(['%s'] * len(names))})"
-    with connection.cursor() as cursor:
-        for where, params in where_in("target_id", ids):
-            cursor.execute(
-                f"SELECT DISTINCT target_id FROM {table(LineageEdge)} WHERE {where} AND {typed}",
-                [*params, *names],
-            )
-            out.update(row[0] for row in cursor.fetchall())
-    return out
+    sql = f"SELECT DISTINCT target_id FROM {table(LineageEdge)} WHERE {typed} AND target_id {{ids}}"
+    return {row[0] for row in select_in(sql, ids, names)}
 
 
 def cycle_pairs() -> Iterator[tuple[int, int]]:

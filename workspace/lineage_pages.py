@@ -24,6 +24,7 @@ from catalog.models import Dataset, Field
 from consult.choices import ClassificationState
 from consult.models import DecisionLog, FieldClassification
 from core.choices import Role
+from core.db import CHUNK
 from core.pages import roles_of
 from core.permissions import visible
 from governance.choices import MappingStatus
@@ -31,7 +32,6 @@ from governance.models import FieldDefinition, FieldMapping
 from governance.permissions import definitions_visible_to
 from lineage import graph as g
 from lineage import queries
-from lineage.adjacency import CHUNK
 from lineage.models import DatasetEdge, EtlJob, LineageEdge
 from vendors.choices import VersionStatus
 from vendors.models import ContractVersion, IntegrationContract
